@@ -1,0 +1,25 @@
+/* Helpers shared by the runtime's sources; not part of the public API. */
+#ifndef ZGEN_INTERNAL_H_
+#define ZGEN_INTERNAL_H_
+
+#include <zgen/zgen.h>
+
+/* Append-only line builder: never writes past ZGEN_LINE_MAX - 1 characters. */
+struct zgen_buf {
+	char *s;
+	size_t len;
+};
+
+void zgen_buf_init(struct zgen_buf *b, char *line);
+void zgen_buf_str(struct zgen_buf *b, const char *s);
+void zgen_buf_u32(struct zgen_buf *b, uint32_t v);
+void zgen_buf_i32(struct zgen_buf *b, int32_t v);
+/* A non-negative or negative float as fixed point with `decimals` digits,
+ * rounded half away from zero; values beyond +-2e9 print as the bound. */
+void zgen_buf_fixed(struct zgen_buf *b, float v, uint8_t decimals);
+size_t zgen_buf_end(struct zgen_buf *b);
+
+/* Dequantised element i of a model tensor. */
+float zgen_tensor_get(const struct zgen_tensor *t, const void *data, uint32_t i);
+
+#endif /* ZGEN_INTERNAL_H_ */

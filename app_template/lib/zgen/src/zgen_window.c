@@ -1,0 +1,45 @@
+/* Sample ring buffer and window scheduling. */
+#include <string.h>
+
+#include "zgen_internal.h"
+
+float zgen_sensor_value_to_float(int32_t val1, int32_t val2)
+{
+	return (float)val1 + (float)val2 / 1000000.0f;
+}
+
+int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, float *ring, float *work)
+{
+	if (cfg->channels == 0 || cfg->channels > ZGEN_MAX_CHANNELS || cfg->window_length == 0 ||
+	    cfg->window_stride == 0 || cfg->window_stride > cfg->window_length || cfg->debounce == 0) {
+		return -1;
+	}
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->ring = ring;
+	p->work = work;
+	p->until_ready = cfg->window_length;
+	return 0;
+}
+
+bool zgen_push(struct zgen_pipeline *p, const float *sample)
+{
+	const struct zgen_config *cfg = p->cfg;
+
+	memcpy(&p->ring[(size_t)p->head * cfg->channels], sample, cfg->channels * sizeof(float));
+	p->head = (p->head + 1U == cfg->window_length) ? 0U : p->head + 1U;
+	if (p->filled < cfg->window_length) {
+		p->filled++;
+	}
+	p->count.samples++;
+	if (--p->until_ready == 0U) {
+		p->until_ready = cfg->window_stride;
+		return true;
+	}
+	return false;
+}
+
+uint32_t zgen_now(const struct zgen_pipeline *p)
+{
+	return p->count.samples == 0U ? 0U : p->count.samples - 1U;
+}

@@ -1,0 +1,3 @@
+from zgen.cli import main
+
+raise SystemExit(main())

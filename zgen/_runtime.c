@@ -1,0 +1,458 @@
+/*
+ * zgen._runtime: the firmware's C runtime (app_template/lib/zgen), compiled
+ * for the host and bound to Python so that `zgen simulate` runs the very same
+ * arithmetic. This file only converts between Python objects and the runtime's
+ * structs; it holds no pipeline logic of its own.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include <zgen/zgen.h>
+
+typedef struct {
+	PyObject_HEAD
+	struct zgen_config cfg;
+	struct zgen_pipeline pipe;
+	struct zgen_feature *features;
+	float *params;   /* normalize means and stds, all stages */
+	float *ring;
+	float *work;
+	float *feat;     /* last float features, cfg.input.count */
+	uint8_t *input;  /* last model input, cfg.input.count elements */
+	char *state_off;
+	char *state_on;
+} PipelineObject;
+
+static size_t dtype_size(uint8_t dtype)
+{
+	return dtype == ZGEN_DTYPE_FLOAT32 ? 4U : 1U;
+}
+
+static int get_long(PyObject *d, const char *key, long lo, long hi, long *out)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+
+	if (v == NULL) {
+		PyErr_Format(PyExc_KeyError, "config is missing '%s'", key);
+		return -1;
+	}
+	*out = PyLong_AsLong(v);
+	if (*out == -1 && PyErr_Occurred()) {
+		return -1;
+	}
+	if (*out < lo || *out > hi) {
+		PyErr_Format(PyExc_ValueError, "config '%s'=%ld is outside [%ld, %ld]", key, *out, lo,
+			     hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_float(PyObject *d, const char *key, float *out)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+
+	if (v == NULL) {
+		PyErr_Format(PyExc_KeyError, "config is missing '%s'", key);
+		return -1;
+	}
+	*out = (float)PyFloat_AsDouble(v);
+	return PyErr_Occurred() ? -1 : 0;
+}
+
+static char *get_str(PyObject *d, const char *key)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+	const char *s;
+	char *copy;
+
+	if (v == NULL) {
+		PyErr_Format(PyExc_KeyError, "config is missing '%s'", key);
+		return NULL;
+	}
+	s = PyUnicode_AsUTF8(v);
+	if (s == NULL) {
+		return NULL;
+	}
+	copy = PyMem_Malloc(strlen(s) + 1);
+	if (copy == NULL) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	strcpy(copy, s);
+	return copy;
+}
+
+static int get_tensor(PyObject *d, const char *key, struct zgen_tensor *t)
+{
+	PyObject *td = PyDict_GetItemString(d, key);
+	long v;
+
+	if (td == NULL || !PyDict_Check(td)) {
+		PyErr_Format(PyExc_KeyError, "config '%s' must be a dict", key);
+		return -1;
+	}
+	if (get_long(td, "dtype", 0, 2, &v) < 0) {
+		return -1;
+	}
+	t->dtype = (uint8_t)v;
+	if (get_float(td, "scale", &t->scale) < 0 ||
+	    get_long(td, "zero_point", -255, 255, &v) < 0) {
+		return -1;
+	}
+	t->zero_point = (int32_t)v;
+	if (get_long(td, "count", 1, 1L << 24, &v) < 0) {
+		return -1;
+	}
+	t->count = (uint32_t)v;
+	return 0;
+}
+
+/* Copies a sequence of numbers into params, returns how many. */
+static Py_ssize_t copy_floats(PyObject *seq, float *dst, Py_ssize_t cap)
+{
+	PyObject *fast = PySequence_Fast(seq, "normalize parameters must be a sequence");
+	Py_ssize_t n;
+
+	if (fast == NULL) {
+		return -1;
+	}
+	n = PySequence_Fast_GET_SIZE(fast);
+	if (n != cap) {
+		Py_DECREF(fast);
+		PyErr_Format(PyExc_ValueError, "expected %zd parameters, got %zd", cap, n);
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		dst[i] = (float)PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
+	}
+	Py_DECREF(fast);
+	return PyErr_Occurred() ? -1 : n;
+}
+
+static int load_features(PipelineObject *self, PyObject *d)
+{
+	PyObject *list = PyDict_GetItemString(d, "features");
+	const Py_ssize_t ch = self->cfg.channels;
+	Py_ssize_t n;
+
+	if (list == NULL || !PyList_Check(list) || PyList_GET_SIZE(list) > 255) {
+		PyErr_SetString(PyExc_ValueError, "config 'features' must be a list of dicts");
+		return -1;
+	}
+	n = PyList_GET_SIZE(list);
+	self->features = PyMem_Calloc((size_t)n + 1U, sizeof(struct zgen_feature));
+	self->params = PyMem_Calloc((size_t)(n * 2 * ch) + 1U, sizeof(float));
+	if (self->features == NULL || self->params == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *fd = PyList_GET_ITEM(list, i);
+		struct zgen_feature *f = &self->features[i];
+		float *a = &self->params[i * 2 * ch];
+		long v;
+
+		if (!PyDict_Check(fd) || get_long(fd, "kind", 1, 7, &v) < 0) {
+			if (!PyErr_Occurred()) {
+				PyErr_SetString(PyExc_ValueError, "each feature must be a dict");
+			}
+			return -1;
+		}
+		f->kind = (uint8_t)v;
+		if (f->kind == ZGEN_FEATURE_NORMALIZE) {
+			if (copy_floats(PyDict_GetItemString(fd, "a"), a, ch) < 0 ||
+			    copy_floats(PyDict_GetItemString(fd, "b"), a + ch, ch) < 0) {
+				return -1;
+			}
+			f->a = a;
+			f->b = a + ch;
+		} else {
+			if (get_long(fd, "frames", 1, 65535, &v) < 0) {
+				return -1;
+			}
+			f->frames = (uint16_t)v;
+		}
+	}
+	self->cfg.features = self->features;
+	self->cfg.feature_count = (uint8_t)n;
+	return 0;
+}
+
+static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
+{
+	static char *kwlist[] = {"config", NULL};
+	PyObject *d;
+	long v;
+	size_t cells;
+	struct zgen_config *c = &self->cfg;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &d)) {
+		return -1;
+	}
+	if (self->ring != NULL) {
+		PyErr_SetString(PyExc_RuntimeError, "Pipeline is already initialised");
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	if (get_long(d, "rate_hz", 1, 1000000, &v) < 0) {
+		return -1;
+	}
+	c->rate_hz = (uint32_t)v;
+	if (get_long(d, "channels", 1, ZGEN_MAX_CHANNELS, &v) < 0) {
+		return -1;
+	}
+	c->channels = (uint16_t)v;
+	if (get_long(d, "window_length", 1, 65535, &v) < 0) {
+		return -1;
+	}
+	c->window_length = (uint16_t)v;
+	if (get_long(d, "window_stride", 1, 65535, &v) < 0) {
+		return -1;
+	}
+	c->window_stride = (uint16_t)v;
+	if (load_features(self, d) < 0 || get_tensor(d, "input", &c->input) < 0 ||
+	    get_tensor(d, "output", &c->output) < 0) {
+		return -1;
+	}
+	if (get_long(d, "score", 1, 2, &v) < 0) {
+		return -1;
+	}
+	c->score = (uint8_t)v;
+	if (get_long(d, "score_decimals", 0, 6, &v) < 0) {
+		return -1;
+	}
+	c->score_decimals = (uint8_t)v;
+	if (get_long(d, "threshold_above", 0, 1, &v) < 0) {
+		return -1;
+	}
+	c->threshold_above = v != 0;
+	if (get_float(d, "threshold", &c->threshold) < 0 ||
+	    get_long(d, "debounce", 1, 65535, &v) < 0) {
+		return -1;
+	}
+	c->debounce = (uint16_t)v;
+	self->state_off = get_str(d, "state_off");
+	self->state_on = get_str(d, "state_on");
+	if (self->state_off == NULL || self->state_on == NULL) {
+		return -1;
+	}
+	c->state_off = self->state_off;
+	c->state_on = self->state_on;
+
+	cells = ZGEN_RING_LEN(c->window_length, c->channels);
+	self->ring = PyMem_Calloc(cells, sizeof(float));
+	self->work = PyMem_Calloc(ZGEN_WORK_LEN(c->window_length, c->channels), sizeof(float));
+	self->feat = PyMem_Calloc(c->input.count, sizeof(float));
+	self->input = PyMem_Calloc(c->input.count, 4);
+	if (self->ring == NULL || self->work == NULL || self->feat == NULL || self->input == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	if (zgen_init(&self->pipe, c, self->ring, self->work) != 0) {
+		PyErr_SetString(PyExc_ValueError, "zgen_init rejected the configuration");
+		return -1;
+	}
+	return 0;
+}
+
+static void Pipeline_dealloc(PipelineObject *self)
+{
+	PyMem_Free(self->features);
+	PyMem_Free(self->params);
+	PyMem_Free(self->ring);
+	PyMem_Free(self->work);
+	PyMem_Free(self->feat);
+	PyMem_Free(self->input);
+	PyMem_Free(self->state_off);
+	PyMem_Free(self->state_on);
+	Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* push(values, start) -> (next, ready): values is a buffer of int32
+ * (val1, val2) pairs, `channels` pairs a sample. Pushes samples from index
+ * `start` until one completes a window (ready=True) or the data ends. */
+static PyObject *Pipeline_push(PipelineObject *self, PyObject *args)
+{
+	Py_buffer buf;
+	Py_ssize_t start;
+	const size_t per = (size_t)self->cfg.channels * 2U;
+	Py_ssize_t n;
+	bool ready = false;
+	float sample[ZGEN_MAX_CHANNELS];
+
+	if (!PyArg_ParseTuple(args, "y*n", &buf, &start)) {
+		return NULL;
+	}
+	if (buf.len % (Py_ssize_t)(per * sizeof(int32_t)) != 0 || start < 0) {
+		PyBuffer_Release(&buf);
+		PyErr_SetString(PyExc_ValueError, "values must hold whole samples of int32 pairs");
+		return NULL;
+	}
+	n = buf.len / (Py_ssize_t)(per * sizeof(int32_t));
+	while (start < n && !ready) {
+		const int32_t *v = (const int32_t *)buf.buf + (size_t)start * per;
+
+		for (uint16_t c = 0; c < self->cfg.channels; c++) {
+			sample[c] = zgen_sensor_value_to_float(v[2 * c], v[2 * c + 1]);
+		}
+		ready = zgen_push(&self->pipe, sample);
+		start++;
+	}
+	PyBuffer_Release(&buf);
+	return Py_BuildValue("nO", start, ready ? Py_True : Py_False);
+}
+
+/* features() -> (model_input: bytes, features: list[float]) */
+static PyObject *Pipeline_features(PipelineObject *self, PyObject *Py_UNUSED(ignored))
+{
+	const uint32_t n = self->cfg.input.count;
+	PyObject *list = PyList_New(n);
+
+	if (list == NULL) {
+		return NULL;
+	}
+	zgen_features(&self->pipe, self->input, self->feat);
+	for (uint32_t i = 0; i < n; i++) {
+		PyList_SET_ITEM(list, i, PyFloat_FromDouble((double)self->feat[i]));
+	}
+	return Py_BuildValue("y#N", (const char *)self->input,
+			     (Py_ssize_t)(n * dtype_size(self->cfg.input.dtype)), list);
+}
+
+static int check_tensor_buf(const Py_buffer *b, const struct zgen_tensor *t, const char *what)
+{
+	if ((size_t)b->len != t->count * dtype_size(t->dtype)) {
+		PyErr_Format(PyExc_ValueError, "%s must be %zu bytes, got %zd", what,
+			     (size_t)(t->count * dtype_size(t->dtype)), b->len);
+		return -1;
+	}
+	return 0;
+}
+
+/* decide(model_input, model_output) -> (line, changed, score) */
+static PyObject *Pipeline_decide(PipelineObject *self, PyObject *args)
+{
+	Py_buffer in, out;
+	char line[ZGEN_LINE_MAX];
+	bool changed;
+	float score;
+	PyObject *r = NULL;
+
+	if (!PyArg_ParseTuple(args, "y*y*", &in, &out)) {
+		return NULL;
+	}
+	if (check_tensor_buf(&in, &self->cfg.input, "model input") == 0 &&
+	    check_tensor_buf(&out, &self->cfg.output, "model output") == 0) {
+		score = zgen_score(&self->cfg, in.buf, out.buf);
+		zgen_decide(&self->pipe, in.buf, out.buf, line, &changed);
+		r = Py_BuildValue("sOd", line, changed ? Py_True : Py_False, (double)score);
+	}
+	PyBuffer_Release(&in);
+	PyBuffer_Release(&out);
+	return r;
+}
+
+static PyObject *Pipeline_start_line(PipelineObject *self, PyObject *args)
+{
+	const char *version, *app, *hash;
+	unsigned long used, size;
+	char line[ZGEN_LINE_MAX];
+
+	if (!PyArg_ParseTuple(args, "ssskk", &version, &app, &hash, &used, &size)) {
+		return NULL;
+	}
+	zgen_line_start(line, version, app, hash, &self->cfg, (uint32_t)used, (uint32_t)size);
+	return PyUnicode_FromString(line);
+}
+
+static PyObject *Pipeline_read_error_line(PipelineObject *self, PyObject *args)
+{
+	int err;
+	char line[ZGEN_LINE_MAX];
+
+	if (!PyArg_ParseTuple(args, "i", &err)) {
+		return NULL;
+	}
+	zgen_line_read_error(&self->pipe, line, err);
+	return PyUnicode_FromString(line);
+}
+
+static PyObject *Pipeline_end_line(PipelineObject *self, PyObject *Py_UNUSED(ignored))
+{
+	char line[ZGEN_LINE_MAX];
+
+	zgen_line_end(&self->pipe, line);
+	return PyUnicode_FromString(line);
+}
+
+static PyMethodDef Pipeline_methods[] = {
+	{"push", (PyCFunction)Pipeline_push, METH_VARARGS,
+	 "push(values, start) -> (next, ready): feed int32 (val1, val2) samples"},
+	{"features", (PyCFunction)Pipeline_features, METH_NOARGS,
+	 "features() -> (model_input, features): run the feature chain on the window"},
+	{"decide", (PyCFunction)Pipeline_decide, METH_VARARGS,
+	 "decide(model_input, model_output) -> (line, changed, score)"},
+	{"start_line", (PyCFunction)Pipeline_start_line, METH_VARARGS,
+	 "start_line(version, app, model_hash, arena_used, arena_size) -> str"},
+	{"read_error_line", (PyCFunction)Pipeline_read_error_line, METH_VARARGS,
+	 "read_error_line(err) -> str"},
+	{"end_line", (PyCFunction)Pipeline_end_line, METH_NOARGS, "end_line() -> str"},
+	{NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PipelineType = {
+	PyVarObject_HEAD_INIT(NULL, 0).tp_name = "zgen._runtime.Pipeline",
+	.tp_doc = "The zgen C runtime for one pipeline configuration.",
+	.tp_basicsize = sizeof(PipelineObject),
+	.tp_flags = Py_TPFLAGS_DEFAULT,
+	.tp_new = PyType_GenericNew,
+	.tp_init = (initproc)Pipeline_init,
+	.tp_dealloc = (destructor)Pipeline_dealloc,
+	.tp_methods = Pipeline_methods,
+};
+
+static PyObject *sensor_value_to_float(PyObject *Py_UNUSED(m), PyObject *args)
+{
+	int val1, val2;
+
+	if (!PyArg_ParseTuple(args, "ii", &val1, &val2)) {
+		return NULL;
+	}
+	return PyFloat_FromDouble((double)zgen_sensor_value_to_float(val1, val2));
+}
+
+static PyMethodDef module_methods[] = {
+	{"sensor_value_to_float", sensor_value_to_float, METH_VARARGS,
+	 "sensor_value_to_float(val1, val2) -> float, as the firmware converts"},
+	{NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef runtime_module = {
+	PyModuleDef_HEAD_INIT, .m_name = "zgen._runtime",
+	.m_doc = "The zgen C runtime compiled for the host.", .m_size = -1,
+	.m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__runtime(void)
+{
+	PyObject *m;
+
+	if (PyType_Ready(&PipelineType) < 0) {
+		return NULL;
+	}
+	m = PyModule_Create(&runtime_module);
+	if (m == NULL) {
+		return NULL;
+	}
+	Py_INCREF(&PipelineType);
+	if (PyModule_AddObject(m, "Pipeline", (PyObject *)&PipelineType) < 0) {
+		Py_DECREF(&PipelineType);
+		Py_DECREF(m);
+		return NULL;
+	}
+	PyModule_AddIntConstant(m, "LINE_MAX", ZGEN_LINE_MAX);
+	PyModule_AddIntConstant(m, "MAX_CHANNELS", ZGEN_MAX_CHANNELS);
+	return m;
+}

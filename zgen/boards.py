@@ -1,0 +1,53 @@
+"""The board catalogue (boards/*.yaml): what zgen knows of each Zephyr board."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import yaml
+
+from zgen.resources import boards_dir
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str  # Zephyr 3.7 board/soc name, as passed to west build -b
+    description: str
+    arch: str
+    core: str
+    fpu: bool
+    dsp: bool
+    flash_kb: int
+    ram_kb: int
+    console: str
+    leds: tuple[str, ...] = ()
+    buses: tuple[str, ...] = ()
+    sensors: tuple[dict, ...] = ()
+    simulators: dict = field(default_factory=dict)
+    runners: tuple[str, ...] = ()
+    pyocd_target: str | None = None
+
+    @property
+    def file_stem(self) -> str:
+        """Zephyr's name for per-board files: boards/<stem>.overlay / .conf."""
+        return self.name.replace("/", "_")
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.simulators)
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Board]:
+    boards = {}
+    for path in sorted(boards_dir().glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        for key in ("leds", "buses", "sensors", "runners"):
+            data[key] = tuple(data.get(key) or ())
+        board = Board(**data)
+        boards[board.name] = board
+    return boards
+
+
+def get(name: str) -> Board | None:
+    return catalogue().get(name)

@@ -1,0 +1,116 @@
+"""Recorded sensor data (CSV with a header row).
+
+Values are parsed exactly as decimals into millionths, the resolution of
+Zephyr's struct sensor_value, so the host and the firmware's replay source
+start from the very same integers.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+
+from zgen.errors import Problem, ZgenError
+
+MICRO = 1_000_000
+_LIMIT = (2**31 - 1) * MICRO  # val1 is an int32
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    columns: tuple[str, ...]
+    micro: np.ndarray  # int64 [samples, columns]: values in millionths
+    decimals: tuple[int, ...]  # per column: most digits after the point seen (max 6)
+
+    @property
+    def samples(self) -> int:
+        return self.micro.shape[0]
+
+    def sensor_values(self) -> np.ndarray:
+        """int32 [samples, columns, 2]: (val1, val2) as struct sensor_value holds them."""
+        m = self.micro
+        val1 = np.sign(m) * (np.abs(m) // MICRO)
+        val2 = m - val1 * MICRO
+        return np.stack([val1, val2], axis=-1).astype(np.int32)
+
+
+def _col_offsets(line: str) -> list[int]:
+    """1-based start column of each comma-separated field of a CSV line."""
+    offsets, pos = [1], 1
+    in_quote = False
+    for ch in line:
+        pos += 1
+        if ch == '"':
+            in_quote = not in_quote
+        elif ch == "," and not in_quote:
+            offsets.append(pos)
+    return offsets
+
+
+def load_csv(path: Path, columns: list[str]) -> Recording:
+    """Read `columns` of a CSV file; every problem names file:line:col and a fix."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ZgenError.at(name, None, None, f"not a UTF-8 text file ({e.reason})",
+                           "export the recording as CSV text") from None
+    lines = text.splitlines()
+    rows = list(csv.reader(lines))
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise ZgenError.at(name, 1, 1, "the CSV file has no header row",
+                           "add a first line naming the columns, e.g. accel_x,accel_y,accel_z")
+    header = [c.strip() for c in rows[0]]
+    index = []
+    problems = []
+    for col in columns:
+        if col not in header:
+            import difflib
+
+            close = difflib.get_close_matches(col, header, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"the file has: {', '.join(header)}"
+            problems.append(Problem(name, 1, 1, f"no column '{col}' in the header",
+                                    f"{hint} (or set the sensor's `columns:` in the manifest)"))
+        else:
+            index.append(header.index(col))
+    if problems:
+        raise ZgenError(problems)
+
+    values: list[list[int]] = []
+    decimals = [0] * len(columns)
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue  # blank lines separate takes in some recordings
+        offsets = None
+        out = []
+        for j, i in enumerate(index):
+            cell = row[i].strip() if i < len(row) else ""
+            try:
+                d = Decimal(cell)
+                if not d.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                offsets = offsets or _col_offsets(lines[lineno - 1])
+                col = offsets[i] if i < len(offsets) else len(lines[lineno - 1]) + 1
+                shown = f"'{cell}'" if cell else "an empty cell"
+                raise ZgenError.at(name, lineno, col,
+                                   f"column '{columns[j]}' has {shown}, not a number",
+                                   "write a decimal number such as -0.981 (no units, no blanks)") from None
+            micro = int((d * MICRO).to_integral_value(ROUND_HALF_EVEN))
+            if abs(micro) > _LIMIT:
+                offsets = offsets or _col_offsets(lines[lineno - 1])
+                raise ZgenError.at(name, lineno, offsets[i] if i < len(offsets) else 1,
+                                   f"{cell} is out of range for a sensor value",
+                                   "keep values within +-2147483647 (Zephyr's struct sensor_value)")
+            exp = d.as_tuple().exponent
+            decimals[j] = max(decimals[j], min(6, -exp if isinstance(exp, int) and exp < 0 else 0))
+            out.append(micro)
+        values.append(out)
+    if not values:
+        raise ZgenError.at(name, 2, 1, "the CSV file has a header but no data rows",
+                           "record some samples, one row per sample")
+    return Recording(Path(path), tuple(columns), np.array(values, dtype=np.int64), tuple(decimals))

@@ -1,0 +1,124 @@
+"""The manifest: loading, schema and semantic validation, and its typed form.
+
+`load_manifest` either returns a Manifest whose every part has been checked
+(board, sensors, window, features against the model, post-processing, data) or
+raises ZgenError listing every problem as FILE:LINE:COL: what; fix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from zgen.boards import Board
+from zgen.data import Recording
+from zgen.errors import Problem, ZgenError
+from zgen.manifest import schema_check, yamlpos
+from zgen.model.tflite import ModelInfo
+from zgen.sensors import SensorKind
+
+REDUCTIONS = ("rms", "mean", "std", "peak", "min", "max")
+
+
+@dataclass(frozen=True)
+class Sensor:
+    name: str
+    kind: SensorKind
+    rate_hz: float
+    part: str | None
+    bus: str | None
+    address: int | None
+    columns: tuple[str, ...]
+
+    @property
+    def alias(self) -> str:
+        """The devicetree alias the app reads this sensor through."""
+        return "zgen-" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Feature:
+    kind: str  # normalize or a reduction
+    frames: int = 1
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    score: str  # reconstruction_mse | output
+    threshold: float
+    above: bool
+    debounce: int
+    state_off: str
+    state_on: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    doc: yamlpos.Located
+    name: str
+    board: Board
+    sensors: tuple[Sensor, ...]
+    window_length: int
+    window_stride: int
+    features: tuple[Feature, ...]
+    model_path: Path
+    arena: str | int
+    decision: Decision | None
+    log: bool
+    leds: tuple[str, ...]
+    test_data: Path | None
+    model: ModelInfo | None
+    recording: Recording | None
+
+    @property
+    def channels(self) -> int:
+        return sum(len(s.columns) for s in self.sensors)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for s in self.sensors for c in s.columns]
+
+    @property
+    def rate_hz(self) -> float:
+        return self.sensors[0].rate_hz
+
+    def feature_rows(self) -> int:
+        rows = self.window_length
+        for f in self.features:
+            if f.kind != "normalize":
+                rows = f.frames
+        return rows
+
+    def where(self, *path) -> tuple[int, int]:
+        return self.doc.where(path)
+
+
+def load_manifest(path: Path | str, board: str | None = None, data: Path | None = None,
+                  features_only: bool = False) -> Manifest:
+    """Load and fully validate a manifest. `board` and `data` override the manifest's.
+
+    features_only: skip the model and post-processing checks (model may be None),
+    for training a model that does not exist yet.
+    """
+    from zgen.manifest.semantics import check  # semantics needs the types above
+
+    path = Path(path)
+    filename = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ZgenError(Problem(filename, None, None, "no such manifest file",
+                                "check the path (manifests are YAML files such as samples/anomaly/anomaly.yaml)")) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ZgenError(Problem(filename, None, None, f"cannot read the manifest ({e})",
+                                "give a readable UTF-8 YAML file")) from None
+    doc = yamlpos.load(text, filename)
+    if not isinstance(doc.data, dict):
+        raise ZgenError.at(filename, 1, 1, "the manifest must be a mapping (key: value lines)",
+                           "start from samples/anomaly/anomaly.yaml or `zgen schema`")
+    problems = schema_check.validate(doc, filename)
+    if problems:
+        raise ZgenError(problems)
+    return check(path, doc, board_override=board, data_override=data, features_only=features_only)

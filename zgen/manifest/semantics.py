@@ -1,0 +1,239 @@
+"""Semantic checks: what the schema cannot say. Each problem points at the
+manifest value it concerns, so the user can go straight there."""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from zgen import boards
+from zgen.data import load_csv
+from zgen.errors import Problem, ZgenError
+from zgen.manifest import REDUCTIONS, Decision, Feature, Manifest, Sensor
+from zgen.manifest.yamlpos import Located
+from zgen.model.ops import RESOLVER_METHOD
+from zgen.model.tflite import ModelFormatError, read_model
+from zgen.sensors import KINDS, default_columns
+
+MODEL_DTYPES = ("int8", "uint8", "float32")
+
+
+class _Checker:
+    def __init__(self, path: Path, doc: Located):
+        self.path = path
+        self.file = str(path)
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def add(self, at: tuple, message: str, fix: str, key: bool = False) -> None:
+        line, col = self.doc.where(at, key=key)
+        self.problems.append(Problem(self.file, line, col, message, fix))
+
+    def file_ref(self, at: tuple, what: str) -> Path | None:
+        rel = self.doc.data
+        for p in at:
+            rel = rel[p]
+        full = (self.path.parent / rel).resolve()
+        if not full.is_file():
+            self.add(at, f"{what} '{rel}' does not exist (looked for {full})",
+                     "paths are relative to the manifest's folder; fix the path or create the file")
+            return None
+        return full
+
+
+def _board(c: _Checker, name: str, at: tuple):
+    board = boards.get(name)
+    if board is None:
+        close = difflib.get_close_matches(name, list(boards.catalogue()), n=1)
+        c.add(at, f"board '{name}' is not in the catalogue",
+              (f"did you mean '{close[0]}'? " if close else "") + "`zgen boards` lists the boards")
+    return board
+
+
+def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
+    out = []
+    rates = set()
+    for name, s in raw.items():
+        at = ("sensors", name)
+        kind = KINDS[s["kind"]]
+        columns = tuple(s.get("columns") or default_columns(name, kind))
+        if len(columns) != len(kind.axes):
+            c.add(at + ("columns",), f"sensor '{name}' ({kind.name}) gives {len(kind.axes)} value(s) "
+                  f"per sample but {len(columns)} column(s) are listed",
+                  f"list exactly {len(kind.axes)} column name(s)")
+        part = s.get("part")
+        if part and ("bus" not in s or "address" not in s):
+            c.add(at, f"sensor '{name}' names a part ({part}) but not its bus and address",
+                  "add `bus: i2c0` and `address: 0x19` (the part's bus node and address)")
+        if not part and ("bus" in s or "address" in s):
+            c.add(at, f"sensor '{name}' has a bus/address but no `part`",
+                  "add `part:` with the devicetree compatible, e.g. st,lis2dh")
+        if board is not None and "bus" in s and board.buses and s["bus"] not in board.buses:
+            c.add(at + ("bus",), f"board {board.name} has no bus '{s['bus']}'",
+                  f"use one of: {', '.join(board.buses)}")
+        if board is not None and not part and not board.simulated:
+            own = [x for x in board.sensors if x.get("kind") == kind.name]
+            if not own:
+                c.add(at, f"board {board.name} has no built-in {kind.name}",
+                      "name an external part with `part`, `bus` and `address`")
+        rates.add(s["rate_hz"])
+        out.append(Sensor(name, kind, float(s["rate_hz"]), part, s.get("bus"), s.get("address"), columns))
+    if len(rates) > 1:
+        c.add(("sensors",), f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
+              "give every sensor the same rate_hz (one sample row holds every sensor)")
+    if sum(len(s.columns) for s in out) > 16:
+        c.add(("sensors",), "more than 16 channels in one sample", "use fewer sensors or axes")
+    return out
+
+
+def _features(c: _Checker, raw: list, channels: int, length: int) -> tuple[list[Feature], int]:
+    out = []
+    rows = length
+    for i, step in enumerate(raw):
+        (kind, params), = step.items()
+        at = ("features", i, kind)
+        if kind == "normalize":
+            for key in ("mean", "std"):
+                if len(params[key]) != channels:
+                    c.add(at + (key,), f"normalize.{key} has {len(params[key])} value(s) but a sample has "
+                          f"{channels} channel(s)", f"give one {key} per channel, in sensor and axis order")
+            out.append(Feature("normalize", mean=tuple(params["mean"]), std=tuple(params["std"])))
+        else:
+            frames = (params or {}).get("frames", 1)
+            if rows % frames != 0:
+                c.add(at + ("frames",) if params and "frames" in params else at,
+                      f"{kind}: {rows} samples do not split into {frames} equal frames",
+                      f"use a frames value that divides {rows}")
+            elif frames > rows:
+                c.add(at, f"{kind}: {frames} frames from {rows} samples", f"use at most {rows} frames")
+            else:
+                rows = frames
+            out.append(Feature(kind, frames=frames))
+    return out, rows
+
+
+def _model(c: _Checker, m_raw: dict):
+    path = c.file_ref(("model", "file"), "model file")
+    if path is None:
+        return None, None
+    try:
+        info = read_model(path)
+    except ModelFormatError as e:
+        c.add(("model", "file"), str(e), e.fix)
+        return path, None
+    at = ("model", "file")
+    unsupported = [o for o in info.operators if o.op not in RESOLVER_METHOD]
+    for o in unsupported[:3]:
+        c.add(at, f"{path.name}: operator {o.index} uses {o.op}, which TFLM (as pinned by Zephyr 3.7) cannot run",
+              "convert the model with TFLM-supported builtins only (see `zgen model inspect`)")
+    if len(info.inputs) != 1 or len(info.outputs) != 1:
+        c.add(at, f"{path.name} has {len(info.inputs)} inputs and {len(info.outputs)} outputs",
+              "zgen pipelines feed one input tensor and read one output tensor")
+        return path, None
+    for role, t in (("input", info.inputs[0]), ("output", info.outputs[0])):
+        if t.dtype not in MODEL_DTYPES:
+            c.add(at, f"{path.name}: the {role} tensor is {t.dtype}", "use an int8, uint8 or float32 model")
+            return path, None
+        if t.per_channel:
+            c.add(at, f"{path.name}: the {role} tensor is quantised per channel", "quantise it per tensor")
+            return path, None
+    return path, info
+
+
+def _decision(c: _Checker, raw: list, info) -> Decision | None:
+    steps = {}
+    for i, step in enumerate(raw):
+        (kind, params), = step.items()
+        if kind in steps:
+            c.add(("postprocess", i), f"postprocess has two '{kind}' steps", "keep one")
+        steps[kind] = (i, params or {})
+    scores = [k for k in ("anomaly_score", "output") if k in steps]
+    if len(scores) != 1:
+        c.add(("postprocess",), "postprocess needs exactly one score step",
+              "start it with `- anomaly_score: {kind: reconstruction_mse}` or `- output: {}`")
+        return None
+    if "threshold" not in steps:
+        c.add(("postprocess",), "postprocess has no threshold", "add `- threshold: {above: 0.5}`")
+        return None
+    order = [steps[k][0] for k in (scores[0], "threshold", "debounce") if k in steps]
+    if order != sorted(order):
+        c.add(("postprocess",), "postprocess steps are out of order", "write score, then threshold, then debounce")
+    score = "reconstruction_mse" if scores[0] == "anomaly_score" else "output"
+    if info is not None and score == "reconstruction_mse" and info.inputs[0].count != info.outputs[0].count:
+        c.add(("postprocess", steps["anomaly_score"][0]),
+              f"reconstruction_mse compares input and output, but the model maps "
+              f"{info.inputs[0].count} values to {info.outputs[0].count}",
+              "use an autoencoder (output shape = input shape), or `- output: {}`")
+    (direction, value), = steps["threshold"][1].items()
+    labels = steps.get("labels", (0, {"off": "normal", "on": "anomaly"}))[1]
+    return Decision(score, float(value), direction == "above",
+                    steps.get("debounce", (0, {"count": 1}))[1]["count"], labels["off"], labels["on"])
+
+
+def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,
+          features_only: bool = False) -> Manifest:
+    c = _Checker(path, doc)
+    raw = doc.data
+    if board_override:
+        board = boards.get(board_override)
+        if board is None:
+            close = difflib.get_close_matches(board_override, list(boards.catalogue()), n=1)
+            raise ZgenError(Problem("--board", None, None, f"board '{board_override}' is not in the catalogue",
+                                    (f"did you mean '{close[0]}'? " if close else "") + "`zgen boards` lists the boards"))
+    else:
+        board = _board(c, raw["board"], ("board",))
+    sensors = _sensors(c, raw["sensors"], board)
+    channels = sum(len(s.columns) for s in sensors)
+    w = raw["window"]
+    if w["stride"] > w["length"]:
+        c.add(("window", "stride"), f"window.stride ({w['stride']}) is larger than window.length ({w['length']})",
+              "set stride <= length (stride = length gives back-to-back windows)")
+    features, rows = _features(c, raw["features"], channels, w["length"])
+    model_path, info, decision = None, None, None
+    if not features_only:
+        model_path, info = _model(c, raw["model"])
+    if info is not None:
+        want = info.inputs[0].count
+        have = rows * channels
+        if want != have:
+            c.add(("features",) if raw["features"] else ("window", "length"),
+                  f"the feature chain gives {rows} x {channels} = {have} values per window but the model's "
+                  f"input {list(info.inputs[0].shape)} takes {want}",
+                  "change the window length or the reductions' frames so the counts match, or use another model")
+    if not features_only:
+        decision = _decision(c, raw["postprocess"], info)
+
+    leds = []
+    log = False
+    for i, out in enumerate(raw.get("outputs", ["log"])):
+        if out == "log":
+            log = True
+        else:
+            led = out["led"]
+            if board is not None and not board.simulated and led not in board.leds:
+                c.add(("outputs", i, "led"), f"board {board.name} has no LED alias '{led}'",
+                      f"use one of: {', '.join(board.leds) or '(none: remove the led output)'}")
+            leds.append(led)
+
+    test_data = None
+    recording = None
+    if data_override is not None:
+        test_data = Path(data_override).resolve()
+        if not test_data.is_file():
+            raise ZgenError(Problem(str(data_override), None, None, "no such data file", "check the --data path"))
+    elif "test" in raw and "data" in raw["test"]:
+        test_data = c.file_ref(("test", "data"), "test data file")
+    if c.problems:
+        raise ZgenError(c.problems)
+    if test_data is not None:
+        recording = load_csv(test_data, [col for s in sensors for col in s.columns])
+        if recording.samples < w["length"]:
+            raise ZgenError.at(str(test_data), None, None,
+                               f"{recording.samples} samples is less than one window ({w['length']})",
+                               "record more data or shorten the window")
+
+    return Manifest(
+        path=path, doc=doc, name=raw["name"], board=board, sensors=tuple(sensors),
+        window_length=w["length"], window_stride=w["stride"], features=tuple(features),
+        model_path=model_path, arena=raw["model"].get("arena", "auto"), decision=decision,
+        log=log, leds=tuple(leds), test_data=test_data, model=info, recording=recording,
+    )

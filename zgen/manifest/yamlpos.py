@@ -1,0 +1,86 @@
+"""Safe YAML loading that remembers where every value and key came from.
+
+PyYAML's safe loader drops positions once it builds Python objects; composing
+the node graph first keeps each node's mark, so errors can name line and column.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from zgen.errors import Problem, ZgenError
+
+Path = tuple  # a path into the document: keys and list indexes
+
+
+@dataclass
+class Located:
+    """A loaded document and the 1-based (line, col) of each value and key."""
+
+    data: object
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path, key: bool = False) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        path = tuple(path)
+        while path:
+            if path in table:
+                return table[path]
+            if key and path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), (1, 1))
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load(text: str, filename: str) -> Located:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ZgenError.at(filename, 1, 1, "the manifest is empty",
+                               "start from samples/anomaly/anomaly.yaml or `zgen schema`")
+        out = Located(None)
+        out.data = _build(loader, node, (), out, filename)
+        return out
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        what = " ".join(s for s in (e.context, e.problem) if s)
+        if isinstance(e, yaml.constructor.ConstructorError):
+            raise ZgenError.at(filename, line, col, f"unsupported YAML tag: {what}",
+                               "remove the tag: manifests hold plain values only") from None
+        raise ZgenError.at(filename, line, col, f"YAML syntax error: {what}",
+                           "fix the indentation or quoting at this position") from None
+    finally:
+        loader.dispose()
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, filename: str):
+    out.values[path] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        result = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                line, col = _mark(key_node)
+                raise ZgenError.at(filename, line, col, "a mapping key must be a plain value",
+                                   "write the key as a word, e.g. `rate_hz:`")
+            if key in result:
+                line, col = _mark(key_node)
+                first = out.keys[path + (key,)]
+                raise ZgenError(Problem(filename, line, col,
+                                        f"duplicate key '{key}' (first at line {first[0]})",
+                                        "keep one of the two entries"))
+            out.keys[path + (key,)] = _mark(key_node)
+            result[key] = _build(loader, value_node, path + (key,), out, filename)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(loader, item, path + (i,), out, filename) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

@@ -1,0 +1,98 @@
+"""`zgen simulate`: the firmware's pipeline on the host.
+
+The C runtime (zgen._runtime, compiled from app_template/lib/zgen) does the
+windowing, features, quantisation, post-processing and formatting; TFLM's host
+interpreter runs the model. The lines are those the firmware prints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import numpy as np
+
+from zgen import __version__
+from zgen.data import Recording
+from zgen.errors import ZgenError
+from zgen.manifest import Manifest
+from zgen.model.arena import measure, round_up
+from zgen.pipeline import runtime_config
+
+
+@dataclass
+class Window:
+    """One decision, with what led to it (for tests, --json and plots)."""
+
+    t: int
+    features: list[float]
+    score: float
+    line: str
+    changed: bool
+
+
+@dataclass
+class Simulation:
+    lines: list[str] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)
+
+
+def _interpreter(m: Manifest):
+    from tflite_micro.python.tflite_micro import runtime
+
+    data = m.model.path.read_bytes()
+    return runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
+
+
+def run(m: Manifest, recording: Recording | None = None, arena_used: int | None = None) -> Simulation:
+    from zgen import _runtime
+
+    rec = recording or m.recording
+    if rec is None:
+        raise ZgenError.at(str(m.path), *m.where(), "the manifest has no test data to simulate",
+                           "add `test: {data: data/test.csv}` or pass --data CSV")
+    cfg = runtime_config(m)
+    pipe = _runtime.Pipeline(cfg)
+    interp = _interpreter(m)
+    in_dtype = m.model.inputs[0].dtype
+    in_shape = m.model.inputs[0].shape
+    if arena_used is None:
+        arena_used = measure(m.model.path).total
+    arena_size = plan_arena(m, arena_used)
+
+    sim = Simulation()
+    sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
+    values = np.ascontiguousarray(rec.sensor_values()).tobytes()
+    i = 0
+    while True:
+        i, ready = pipe.push(values, i)
+        if not ready:
+            break
+        model_in, feats = pipe.features()
+        interp.set_input(np.frombuffer(model_in, dtype=in_dtype).reshape(in_shape), 0)
+        interp.invoke()
+        model_out = np.ascontiguousarray(interp.get_output(0)).tobytes()
+        line, changed, score = pipe.decide(model_in, model_out)
+        sim.lines.append(line)
+        sim.windows.append(Window(int(line.split("t=")[1].split()[0]), feats, score, line, changed))
+    sim.lines.append(pipe.end_line())
+    return sim
+
+
+def extract_features(m: Manifest, recording: Recording) -> np.ndarray:
+    """float32 [windows, features]: the feature vectors the firmware computes
+    (for training and calibration; needs no model)."""
+    from zgen import _runtime
+
+    pipe = _runtime.Pipeline(runtime_config(m, features_only=True))
+    values = np.ascontiguousarray(recording.sensor_values()).tobytes()
+    rows = []
+    i = 0
+    while True:
+        i, ready = pipe.push(values, i)
+        if not ready:
+            break
+        rows.append(pipe.features()[1])
+    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+
+
+def plan_arena(m: Manifest, measured_total: int) -> int:
+    """The arena the app is generated with: the manifest's size, or the measurement."""
+    return m.arena if isinstance(m.arena, int) else round_up(measured_total)
