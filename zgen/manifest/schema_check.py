@@ -68,6 +68,11 @@ def _problem(error: jsonschema.ValidationError, doc: Located, filename: str) -> 
         rel = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
         return Problem(filename, line, col, f"{what} is {error.instance}; it must be {rel} {error.validator_value}",
                        _fix_from(error, "change the value"))
+    if v == "pattern" and "propertyNames" in error.schema_path:
+        key = error.instance  # the offending name; point at the key itself
+        line, col = doc.where(path + (key,), key=True)
+        return Problem(filename, line, col, f"name '{key}' in {what} is not valid",
+                       _fix_from(error, "rename it"))
     if v == "pattern":
         return Problem(filename, line, col, f"{what} {error.instance!r} is not valid",
                        _fix_from(error, f"it must match {error.validator_value}"))
@@ -76,19 +81,22 @@ def _problem(error: jsonschema.ValidationError, doc: Located, filename: str) -> 
     if v in ("anyOf", "oneOf"):
         return Problem(filename, line, col, f"{what} is not valid ({error.instance!r})",
                        _fix_from(error, "see `zgen schema` for the allowed forms"))
-    if v == "propertyNames":
-        # error.instance is the offending key; point at the key itself.
-        key = error.instance
-        line, col = doc.where(path + (key,), key=True)
-        return Problem(filename, line, col, f"name '{key}' in {what} is not valid",
-                       _fix_from(error, "rename it"))
     return Problem(filename, line, col, f"{what}: {error.message}", "see `zgen schema`")
 
 
 def validate(doc: Located, filename: str) -> list[Problem]:
     validator = jsonschema.Draft202012Validator(schema())
     errors = list(validator.iter_errors(doc.data))
-    # propertyNames errors report the key as instance with the parent's path.
+    # A misspelt key also makes its correct spelling "missing": report the typo only.
+    typos = set()
+    for e in errors:
+        if e.validator == "additionalProperties":
+            allowed = list(e.schema.get("properties", {}))
+            for key in e.instance:
+                if key not in allowed:
+                    typos.update((tuple(e.absolute_path), c) for c in difflib.get_close_matches(str(key), allowed, n=1))
+    errors = [e for e in errors if not (e.validator == "required" and any(
+        (tuple(e.absolute_path), k) in typos for k in e.validator_value if k not in (e.instance or {})))]
     problems = [_problem(e, doc, filename) for e in errors]
     problems.sort(key=lambda p: (p.line or 0, p.col or 0))
     return problems

@@ -10,7 +10,7 @@ from zgen.data import load_csv
 from zgen.errors import Problem, ZgenError
 from zgen.manifest import REDUCTIONS, Decision, Feature, Manifest, Sensor
 from zgen.manifest.yamlpos import Located
-from zgen.model.ops import RESOLVER_METHOD
+from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
 from zgen.sensors import KINDS, default_columns
 
@@ -78,16 +78,17 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
         rates.add(s["rate_hz"])
         out.append(Sensor(name, kind, float(s["rate_hz"]), part, s.get("bus"), s.get("address"), columns))
     if len(rates) > 1:
-        c.add(("sensors",), f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
-              "give every sensor the same rate_hz (one sample row holds every sensor)")
+        c.add(("sensors",), key=True, message=f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
+              fix="give every sensor the same rate_hz (one sample row holds every sensor)")
     if sum(len(s.columns) for s in out) > 16:
-        c.add(("sensors",), "more than 16 channels in one sample", "use fewer sensors or axes")
+        c.add(("sensors",), key=True, message="more than 16 channels in one sample", fix="use fewer sensors or axes")
     return out
 
 
-def _features(c: _Checker, raw: list, channels: int, length: int) -> tuple[list[Feature], int]:
+def _features(c: _Checker, raw: list, channels: int, length: int) -> tuple[list[Feature], int | None]:
+    """The typed chain and its output rows (None when a stage is wrong)."""
     out = []
-    rows = length
+    rows: int | None = length
     for i, step in enumerate(raw):
         (kind, params), = step.items()
         at = ("features", i, kind)
@@ -99,12 +100,16 @@ def _features(c: _Checker, raw: list, channels: int, length: int) -> tuple[list[
             out.append(Feature("normalize", mean=tuple(params["mean"]), std=tuple(params["std"])))
         else:
             frames = (params or {}).get("frames", 1)
-            if rows % frames != 0:
+            if rows is None:
+                pass
+            elif rows % frames != 0:
                 c.add(at + ("frames",) if params and "frames" in params else at,
                       f"{kind}: {rows} samples do not split into {frames} equal frames",
                       f"use a frames value that divides {rows}")
+                rows = None
             elif frames > rows:
                 c.add(at, f"{kind}: {frames} frames from {rows} samples", f"use at most {rows} frames")
+                rows = None
             else:
                 rows = frames
             out.append(Feature(kind, frames=frames))
@@ -121,10 +126,8 @@ def _model(c: _Checker, m_raw: dict):
         c.add(("model", "file"), str(e), e.fix)
         return path, None
     at = ("model", "file")
-    unsupported = [o for o in info.operators if o.op not in RESOLVER_METHOD]
-    for o in unsupported[:3]:
-        c.add(at, f"{path.name}: operator {o.index} uses {o.op}, which TFLM (as pinned by Zephyr 3.7) cannot run",
-              "convert the model with TFLM-supported builtins only (see `zgen model inspect`)")
+    for index, what, fix in target_limits(info)[:3]:
+        c.add(at, f"{path.name}: operator {index} {what}", fix)
     if len(info.inputs) != 1 or len(info.outputs) != 1:
         c.add(at, f"{path.name} has {len(info.inputs)} inputs and {len(info.outputs)} outputs",
               "zgen pipelines feed one input tensor and read one output tensor")
@@ -148,15 +151,15 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
         steps[kind] = (i, params or {})
     scores = [k for k in ("anomaly_score", "output") if k in steps]
     if len(scores) != 1:
-        c.add(("postprocess",), "postprocess needs exactly one score step",
-              "start it with `- anomaly_score: {kind: reconstruction_mse}` or `- output: {}`")
+        c.add(("postprocess",), key=True, message="postprocess needs exactly one score step",
+              fix="start it with `- anomaly_score: {kind: reconstruction_mse}` or `- output: {}`")
         return None
     if "threshold" not in steps:
-        c.add(("postprocess",), "postprocess has no threshold", "add `- threshold: {above: 0.5}`")
+        c.add(("postprocess",), key=True, message="postprocess has no threshold", fix="add `- threshold: {above: 0.5}`")
         return None
     order = [steps[k][0] for k in (scores[0], "threshold", "debounce") if k in steps]
     if order != sorted(order):
-        c.add(("postprocess",), "postprocess steps are out of order", "write score, then threshold, then debounce")
+        c.add(("postprocess",), key=True, message="postprocess steps are out of order", fix="write score, then threshold, then debounce")
     score = "reconstruction_mse" if scores[0] == "anomaly_score" else "output"
     if info is not None and score == "reconstruction_mse" and info.inputs[0].count != info.outputs[0].count:
         c.add(("postprocess", steps["anomaly_score"][0]),
@@ -191,14 +194,14 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     model_path, info, decision = None, None, None
     if not features_only:
         model_path, info = _model(c, raw["model"])
-    if info is not None:
+    if info is not None and rows is not None:
         want = info.inputs[0].count
         have = rows * channels
         if want != have:
-            c.add(("features",) if raw["features"] else ("window", "length"),
+            c.add(("features",) if raw["features"] else ("window", "length"), key=True, message=
                   f"the feature chain gives {rows} x {channels} = {have} values per window but the model's "
                   f"input {list(info.inputs[0].shape)} takes {want}",
-                  "change the window length or the reductions' frames so the counts match, or use another model")
+                  fix="change the window length or the reductions' frames so the counts match, or use another model")
     if not features_only:
         decision = _decision(c, raw["postprocess"], info)
 

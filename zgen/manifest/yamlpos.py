@@ -53,6 +53,8 @@ def load(text: str, filename: str) -> Located:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         what = " ".join(s for s in (e.context, e.problem) if s)
+        if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+            what += f" (it started at line {e.context_mark.line + 1}, column {e.context_mark.column + 1})"
         if isinstance(e, yaml.constructor.ConstructorError):
             raise ZgenError.at(filename, line, col, f"unsupported YAML tag: {what}",
                                "remove the tag: manifests hold plain values only") from None
@@ -62,8 +64,15 @@ def load(text: str, filename: str) -> Located:
         loader.dispose()
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
+
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, filename: str):
     out.values[path] = _mark(node)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        line, col = _mark(node)
+        raise ZgenError.at(filename, line, col, f"unsupported YAML tag {node.tag}",
+                           "remove the tag: manifests hold plain values only")
     if isinstance(node, yaml.MappingNode):
         result = {}
         for key_node, value_node in node.value:

@@ -107,3 +107,21 @@ RESOLVER_METHOD: dict[str, str] = {
     "WHILE": "AddWhile",
     "ZEROS_LIKE": "AddZerosLike",
 }
+
+
+def target_limits(model) -> list[tuple[int, str, str]]:
+    """What the pinned TFLM cannot run although newer interpreters (such as
+    the host package) can: (operator index, what, fix) for each."""
+    out = []
+    for o in model.operators:
+        if o.op not in RESOLVER_METHOD:
+            out.append((o.index, f"uses {o.op}, which TFLM (as pinned by Zephyr 3.7) cannot run",
+                        "convert the model with TFLM-supported builtins only (see `zgen model inspect`)"))
+        elif o.op == "FULLY_CONNECTED" and o.subgraph == 0 and len(o.inputs) > 1 and o.inputs[1] >= 0:
+            weights = model.tensors[o.inputs[1]]
+            if weights.per_channel:
+                out.append((o.index, "FULLY_CONNECTED has per-channel quantised weights, which TFLM "
+                            f"{TFLM_REVISION[:8]} (Zephyr 3.7) rejects at start-up",
+                            "re-convert with converter._experimental_disable_per_channel_quantization_"
+                            "for_dense_layers = True"))
+    return out

@@ -55,6 +55,8 @@ class TensorInfo:
 class OperatorUse:
     index: int  # position in the subgraph's operator list
     op: str  # builtin name (FULLY_CONNECTED) or CUSTOM:<name>
+    inputs: tuple[int, ...] = ()  # tensor indexes (-1: optional input absent)
+    subgraph: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,9 @@ def read_model(path: Path) -> ModelInfo:
         for s in range(model.SubgraphsLength()):
             sg = model.Subgraphs(s)
             for i in range(sg.OperatorsLength()):
-                operators.append(OperatorUse(i, codes[sg.Operators(i).OpcodeIndex()]))
+                op = sg.Operators(i)
+                inputs = tuple(int(op.Inputs(k)) for k in range(op.InputsLength()))
+                operators.append(OperatorUse(i, codes[op.OpcodeIndex()], inputs, s))
         sg = model.Subgraphs(0)
         tensors = tuple(_tensor(sg.Tensors(i)) for i in range(sg.TensorsLength()))
         inputs = tuple(tensors[sg.Inputs(i)] for i in range(sg.InputsLength()))

@@ -1,0 +1,20 @@
+/* Recorded streams played by the zgen replay sensor (see replay_sensor.c). */
+#ifndef ZGEN_REPLAY_H_
+#define ZGEN_REPLAY_H_
+
+#include <stdint.h>
+#include <zephyr/drivers/sensor.h>
+
+struct zgen_replay_stream {
+	const void *data;          /* [samples][values] of int16_t or int32_t */
+	uint32_t samples;
+	uint8_t values;            /* values per sample (3 for XYZ channels) */
+	uint8_t wide;              /* 1: int32_t data, 0: int16_t data */
+	uint8_t decimals;          /* value = raw / 10^decimals (0..6) */
+	enum sensor_channel channel;
+};
+
+extern const struct zgen_replay_stream zgen_replay_streams[];
+extern const uint32_t zgen_replay_stream_count;
+
+#endif /* ZGEN_REPLAY_H_ */

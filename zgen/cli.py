@@ -1,0 +1,135 @@
+"""The zgen command line. Each subcommand parses its arguments and calls one
+module; errors become messages and exit codes here, nowhere else:
+0 success, 1 a failed check or tool, 2 bad input."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from zgen import __version__
+from zgen.errors import ToolError, ZgenError
+
+
+def cmd_new(args) -> int:
+    from zgen.codegen import generate
+    from zgen.manifest import load_manifest
+
+    m = load_manifest(args.manifest, board=args.board)
+    out = Path(args.output) if args.output else Path.cwd() / m.name
+    report, arena = generate(m, out, force=args.force)
+    print(f"{out}: {len(report.created)} created, {len(report.updated)} updated, "
+          f"{len(report.unchanged)} unchanged, {len(report.removed)} removed (arena {arena} bytes)")
+    for rel in report.overwritten_edits:
+        print(f"  overwrote your edits (--force): {rel}")
+    for rel in report.kept_edits:
+        print(f"  kept your edits: {rel}")
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from zgen.manifest import load_manifest
+    from zgen.simulate import run
+
+    m = load_manifest(args.manifest, data=Path(args.data) if args.data else None)
+    sim = run(m)
+    if args.json:
+        json.dump({"lines": sim.lines,
+                   "windows": [{"t": w.t, "score": w.score, "changed": w.changed} for w in sim.windows]},
+                  sys.stdout, indent=1)
+        print()
+    else:
+        for line in sim.lines:
+            print(line)
+    return 0
+
+
+def cmd_test(args) -> int:
+    from zgen.testing.session import run_test
+
+    outcome = run_test(Path(args.app), args.sim, board=args.board, timeout=args.timeout)
+    if outcome.arena:
+        print(f"firmware arena: {outcome.arena[0]} of {outcome.arena[1]} bytes used")
+    if outcome.comparison.diff:
+        print(outcome.comparison.diff, end="")
+    for p in outcome.problems:
+        print(f"FAIL: {p}")
+    n = len(outcome.run.lines)
+    print(f"{'PASS' if outcome.passed else 'FAIL'}: {n} event lines from {args.sim} in "
+          f"{outcome.run.seconds:.1f} s" + (", identical to zgen simulate" if outcome.comparison.equal else ""))
+    return 0 if outcome.passed else 1
+
+
+def cmd_schema(args) -> int:
+    from zgen.resources import schema_path
+
+    sys.stdout.write(schema_path().read_text())
+    return 0
+
+
+def cmd_boards(args) -> int:
+    from dataclasses import asdict
+
+    from zgen.boards import catalogue
+
+    boards = catalogue()
+    if args.json:
+        json.dump([asdict(b) for b in boards.values()], sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"{'board':<24} {'core':<11} {'flash KB':>9} {'RAM KB':>7}  simulators")
+    for b in boards.values():
+        print(f"{b.name:<24} {b.core:<11} {b.flash_kb:>9} {b.ram_kb:>7}  {', '.join(b.simulators) or '-'}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zgen", description="Zephyr TinyML apps from one YAML manifest.")
+    p.add_argument("--version", action="version", version=f"zgen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("new", help="validate a manifest and generate (or update) its Zephyr app")
+    s.add_argument("manifest")
+    s.add_argument("-o", "--output", help="app folder (default: ./NAME)")
+    s.add_argument("--board", help="override the manifest's board")
+    s.add_argument("--force", action="store_true", help="overwrite files you edited")
+    s.set_defaults(func=cmd_new)
+
+    s = sub.add_parser("simulate", help="run the pipeline on the host; print the firmware's event lines")
+    s.add_argument("manifest")
+    s.add_argument("--data", help="CSV to play instead of the manifest's test data")
+    s.add_argument("--json", action="store_true", help="lines and per-window scores as JSON")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("test", help="build an app, run it in a simulator and compare with `zgen simulate`")
+    s.add_argument("app")
+    s.add_argument("--sim", required=True, choices=["native_sim", "qemu"])
+    s.add_argument("--board", help="board to build (default: the simulator's own)")
+    s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
+    s.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("schema", help="print the manifest's JSON Schema")
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("boards", help="list the board catalogue")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_boards)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ZgenError as e:
+        for problem in e.problems:
+            print(f"zgen: {problem}", file=sys.stderr)
+        if args.command == "new":
+            print("zgen: nothing was written", file=sys.stderr)
+        return e.exit_status
+    except ToolError as e:
+        print(f"zgen: {e}", file=sys.stderr)
+        return e.exit_status
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,32 @@
+"""`zgen new`: validate, analyse the model, simulate, render and write the app."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from zgen import __version__
+from zgen.codegen.lock import Lock, sha256
+from zgen.codegen.render import render
+from zgen.codegen.write import WriteReport, write_app
+from zgen.errors import ZgenError
+from zgen.manifest import Manifest
+from zgen.model.arena import measure
+from zgen.simulate import run
+
+
+def generate(m: Manifest, app: Path, force: bool = False) -> tuple[WriteReport, int]:
+    """Write the app for `m` into `app`; returns the report and the arena size."""
+    if m.recording is None:
+        raise ZgenError.at(str(m.path), 1, 1, "the manifest has no test data",
+                           "add `test: {data: data/test.csv}`: the replay source and tests play it")
+    app = Path(app).resolve()
+    used = measure(m.model.path).total
+    sim = run(m, arena_used=used)
+    rendered = render(m, app, sim, arena_used_host=used)
+    lock = Lock(
+        version=__version__,
+        manifest=os.path.relpath(m.path.resolve(), app),
+        inputs={"manifest": sha256(m.path.read_bytes()), "model": m.model.sha256,
+                "data": sha256(m.recording.path.read_bytes())},
+    )
+    return write_app(app, rendered.files, lock, force=force), rendered.arena_size

@@ -1,0 +1,196 @@
+"""Rendering a manifest into the files of a Zephyr application (in memory)."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from zgen import __version__, boards
+from zgen.manifest import Manifest
+from zgen.model.arena import measure, round_up
+from zgen.model.ops import RESOLVER_METHOD
+from zgen.pipeline import runtime_config
+from zgen.resources import app_template_dir, runtime_dir
+from zgen.simulate import Simulation
+
+FEATURE_ENUM = {1: "ZGEN_FEATURE_NORMALIZE", 2: "ZGEN_FEATURE_RMS", 3: "ZGEN_FEATURE_MEAN",
+                4: "ZGEN_FEATURE_STD", 5: "ZGEN_FEATURE_PEAK", 6: "ZGEN_FEATURE_MIN", 7: "ZGEN_FEATURE_MAX"}
+DTYPE_ENUM = {0: "ZGEN_DTYPE_FLOAT32", 1: "ZGEN_DTYPE_INT8", 2: "ZGEN_DTYPE_UINT8"}
+SCORE_ENUM = {1: "ZGEN_SCORE_RECONSTRUCTION_MSE", 2: "ZGEN_SCORE_OUTPUT"}
+MAIN_STACK = 4096
+
+
+def cfloat(x: float) -> str:
+    """A C float literal that parses back to exactly this float32."""
+    v = np.float32(x)
+    if not np.isfinite(v):
+        raise ValueError(f"no C literal for {x}")
+    if v == 0 or 1e-4 <= abs(v) < 1e7:
+        text = np.format_float_positional(v, unique=True, trim="0")
+    else:
+        text = np.format_float_scientific(v, unique=True, trim="0")
+    return text + "f"
+
+
+def regex_escape(text: str) -> str:
+    """Escape regex metacharacters only (re.escape also escapes spaces)."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", text)
+
+
+def _c_bytes(data: bytes, per_line: int = 16) -> str:
+    rows = []
+    for i in range(0, len(data), per_line):
+        rows.append("\t" + ", ".join(f"0x{b:02x}" for b in data[i:i + per_line]) + ",")
+    return "\n".join(rows)
+
+
+def _c_rows(raw: np.ndarray) -> str:
+    return "\n".join("\t{" + ", ".join(str(int(v)) for v in row) + "}," for row in raw)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    files: dict[str, bytes]  # path relative to the app -> content
+    arena_size: int
+    arena_used_host: int
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(app_template_dir() / "templates")),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["cfloat"] = cfloat
+    env.filters["regex_escape"] = regex_escape
+    return env
+
+
+def _sensor_ctx(m: Manifest) -> list[dict]:
+    out = []
+    for s in m.sensors:
+        alias = s.alias
+        node = (s.part or "sensor").split(",")[1]
+        out.append({
+            "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
+            "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
+            "address": s.address, "node": node, "label": f"zgen_{s.name}_{node.replace('-', '_')}",
+        })
+    return out
+
+
+def _streams(m: Manifest) -> list[dict]:
+    """Replay data per sensor, in the narrowest integer type that holds it exactly."""
+    rec = m.recording
+    streams = []
+    col = 0
+    for s in m.sensors:
+        n = len(s.columns)
+        micro = rec.micro[:, col:col + n]
+        decimals = max(rec.decimals[col:col + n])
+        raw = micro // 10 ** (6 - decimals)
+        assert (raw * 10 ** (6 - decimals) == micro).all()
+        wide = int(np.abs(raw).max() > 32767)
+        streams.append({
+            "name": s.name, "columns": s.columns, "samples": rec.samples, "count": n,
+            "decimals": decimals, "wide": wide, "ctype": "int32_t" if wide else "int16_t",
+            "channel": s.kind.channel, "body": _c_rows(raw),
+        })
+        col += n
+    return streams
+
+
+def sim_boards(m: Manifest) -> list[str]:
+    """Boards the app gets replay overlays for: every simulated catalogue board."""
+    names = [b.name for b in boards.catalogue().values() if b.simulated]
+    if m.board.simulated and m.board.name not in names:
+        names.append(m.board.name)
+    return sorted(names)
+
+
+def render(m: Manifest, app_dir: Path, sim: Simulation, arena_used_host: int | None = None) -> Rendered:
+    cfg = runtime_config(m)
+    if arena_used_host is None:
+        arena_used_host = measure(m.model.path).total
+    arena_size = m.arena if isinstance(m.arena, int) else round_up(arena_used_host)
+    arena_note = (f"set in the manifest; the host measured {arena_used_host} bytes" if isinstance(m.arena, int)
+                  else f"TFLM's host interpreter measured {arena_used_host} bytes (64-bit structs, an upper "
+                       "bound of the 32-bit need), rounded up to 16")
+    model_bytes = m.model.path.read_bytes()
+    dsize = {0: 4, 1: 1, 2: 1}
+    sensors = _sensor_ctx(m)
+    manifest_name = m.path.name
+    ops = [RESOLVER_METHOD[o] for o in m.model.ops_used]
+    events = [line for line in sim.lines if " event=" in line]
+    end_line = sim.lines[-1].split(" overruns=")[0]
+    ctx = {
+        "app": m.name, "version": __version__, "manifest_name": manifest_name, "board": m.board.name,
+        "board_simulated": m.board.simulated, "sensors": sensors,
+        "external": [s for s in sensors if s["part"]], "leds": list(m.leds),
+        "rate_hz": cfg["rate_hz"], "period_us": int(round(1e6 / m.rate_hz)),
+        "cfg": cfg, "feature_enum": FEATURE_ENUM, "dtype_enum": DTYPE_ENUM, "score_enum": SCORE_ENUM,
+        "input_bytes": cfg["input"]["count"] * dsize[cfg["input"]["dtype"]],
+        "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],
+        "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,
+        "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
+        "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_note": arena_note,
+        "main_stack": MAIN_STACK, "streams": _streams(m),
+        "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
+        "sim_boards": sim_boards(m), "end_line": end_line, "events": events,
+        "min_ram_kb": 16, "app_dir_hint": os.path.relpath(app_dir) if app_dir.is_absolute() else str(app_dir),
+        "example_lines": [sim.lines[0], *(sim.lines[1:3]), *(events[:2]), sim.lines[-1]],
+    }
+    env = _env()
+    files: dict[str, str | bytes] = {}
+
+    def put(path: str, template: str) -> None:
+        files[path] = env.get_template(template).render(ctx)
+
+    put("CMakeLists.txt", "CMakeLists.txt.j2")
+    put("Kconfig", "Kconfig.j2")
+    put("prj.conf", "prj.conf.j2")
+    put("sample.yaml", "sample.yaml.j2")
+    put("README.md", "README.md.j2")
+    put("src/main.cpp", "main.cpp.j2")
+    put("src/pipeline.h", "pipeline.h.j2")
+    put("src/pipeline.c", "pipeline.c.j2")
+    put("src/model_data.h", "model_data.h.j2")
+    put("src/model_data.cc", "model_data.cc.j2")
+    put("src/replay_data.c", "replay_data.c.j2")
+    put("boards/replay.overlay", "boards/replay.overlay.j2")
+    for name in ctx["sim_boards"]:
+        stem = boards.get(name).file_stem
+        files[f"boards/{stem}.overlay"] = files["boards/replay.overlay"]
+    if not m.board.simulated:
+        put(f"boards/{m.board.file_stem}.overlay", "boards/sensors.overlay.j2")
+    for name in {*ctx["sim_boards"], m.board.name}:
+        conf = _board_conf(boards.get(name))
+        if conf:
+            files[f"boards/{boards.get(name).file_stem}.conf"] = conf
+    for src in sorted((app_template_dir() / "static").rglob("*")):
+        if src.is_file():
+            files[src.relative_to(app_template_dir() / "static").as_posix()] = src.read_bytes()
+    for src in sorted(runtime_dir().rglob("*")):
+        if src.is_file():
+            files["lib/zgen/" + src.relative_to(runtime_dir()).as_posix()] = src.read_bytes()
+    files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
+    out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
+    return Rendered(out, arena_size, arena_used_host)
+
+
+def _board_conf(board) -> str:
+    lines = []
+    if board.arch == "posix":
+        lines.append("# Replay as fast as the host runs; timestamps come from the sample index.")
+        lines.append("CONFIG_NATIVE_SIM_SLOWDOWN_TO_REAL_TIME=n")
+    if board.fpu and board.arch == "arm":
+        lines.append("CONFIG_FPU=y")
+    if "qemu" in board.simulators:
+        lines.append("# QEMU boards default to 100 ticks/s, too coarse to pace samples; with -icount")
+        lines.append("# a finer tick costs nothing.")
+        lines.append("CONFIG_SYS_CLOCK_TICKS_PER_SEC=10000")
+    return "".join(line + "\n" for line in lines)

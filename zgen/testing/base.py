@@ -1,0 +1,137 @@
+"""The runner base class: build with west, start the simulator, collect the
+firmware's event lines until the end line (or an error, or the time limit)."""
+from __future__ import annotations
+
+import queue
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zgen.boards import Board
+from zgen.errors import ToolError
+from zgen.workspace import Workspace, toolchain_env
+
+RUNNERS: dict[str, type["SimRunner"]] = {}
+_WARNING = re.compile(r"^(?P<file>[^\s:]+):\d+:\d+: warning: ", re.M)
+_MEMORY = re.compile(r"^\s*(FLASH|RAM|SRAM):\s+(\d+)\s+(B|KB|MB)\s+(\d+)\s+(B|KB|MB|GB)", re.M)
+
+
+@dataclass
+class BuildResult:
+    build_dir: Path
+    log: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)  # compiler warnings in the app's own files
+    memory: dict[str, tuple[int, int]] = field(default_factory=dict)  # region -> (used, size) bytes
+
+
+@dataclass
+class RunResult:
+    lines: list[str]  # the firmware's `zgen:` lines
+    output: str  # everything it printed
+    seconds: float
+    finished: bool  # the end line was seen
+
+
+def _bytes(value: str, unit: str) -> int:
+    return int(value) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[unit]
+
+
+class SimRunner:
+    """One simulator. Subclasses name it, pick the default board and start it."""
+
+    name: str = ""
+    default_board: str = ""
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.name:
+            RUNNERS[cls.name] = cls
+
+    def __init__(self, app: Path, board: Board, ws: Workspace, build_dir: Path | None = None):
+        self.app = Path(app).resolve()
+        self.board = board
+        self.ws = ws
+        self.build_dir = Path(build_dir or self.app / "build" / board.file_stem).resolve()
+
+    def supports(self, board: Board) -> bool:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def build(self, timeout: float = 1800) -> BuildResult:
+        cmd = ["west", "build", "-p", "auto", "-b", self.board.name, "-d", str(self.build_dir), str(self.app)]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=self.ws.topdir, env=toolchain_env(self.board, self.ws),
+                                  capture_output=True, text=True, timeout=timeout)
+        except FileNotFoundError:
+            raise ToolError("`west` is not installed: pip install west") from None
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s") from None
+        log = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            tail = "\n".join(log.strip().splitlines()[-25:])
+            raise ToolError(f"west build for {self.board.name} failed (exit {proc.returncode}):\n{tail}\n"
+                            f"command: {' '.join(cmd)} (in {self.ws.topdir})")
+        app = str(self.app)
+        warnings = sorted({m.group(0).strip() for m in _WARNING.finditer(log) if m.group("file").startswith(app)})
+        memory = {m.group(1): (_bytes(m.group(2), m.group(3)), _bytes(m.group(4), m.group(5)))
+                  for m in _MEMORY.finditer(log)}
+        return BuildResult(self.build_dir, log, time.monotonic() - start, warnings, memory)
+
+    def run(self, timeout: float = 300) -> RunResult:
+        cmd = self.command()
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+        except FileNotFoundError:
+            raise ToolError(f"{cmd[0]} is not installed ({self.name}); see `zgen doctor`") from None
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        output, events, finished = [], [], False
+        try:
+            while True:
+                left = timeout - (time.monotonic() - start)
+                if left <= 0:
+                    break
+                try:
+                    line = lines.get(timeout=min(left, 1.0))
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                output.append(line)
+                text = line.rstrip("\r\n")
+                at = text.find("zgen: ")
+                if at >= 0:
+                    events.append(text[at:])
+                    if text[at:].startswith(("zgen: end ", "zgen: error=")):
+                        finished = text[at:].startswith("zgen: end ")
+                        break
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        return RunResult(events, "".join(output), time.monotonic() - start, finished)
+
+
+def get_runner(name: str) -> type[SimRunner]:
+    if name not in RUNNERS:
+        raise ToolError(f"no simulator '{name}': choose one of {', '.join(sorted(RUNNERS))}")
+    return RUNNERS[name]

@@ -1,0 +1,44 @@
+"""Comparing firmware event lines with `zgen simulate`'s, as text.
+
+Two things may differ legitimately and are masked: the start line's arena
+figures (the host interpreter's structs are 64-bit) and overrun counts (a
+simulator's timing is not the host's). Overrun lines are counted and reported.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+_ARENA = re.compile(r" arena_used=\d+ arena_size=\d+")
+_OVERRUNS = re.compile(r" overruns=\d+$")
+
+
+@dataclass
+class Comparison:
+    equal: bool
+    diff: str
+    overruns: int
+
+
+def normalise(lines: list[str]) -> tuple[list[str], int]:
+    out, overruns = [], 0
+    for line in lines:
+        if " overrun=" in line:
+            overruns += int(line.rsplit("overrun=", 1)[1])
+            continue
+        out.append(_OVERRUNS.sub("", _ARENA.sub("", line)))
+    return out, overruns
+
+
+def compare(expected: list[str], actual: list[str], actual_name: str) -> Comparison:
+    exp, _ = normalise(expected)
+    act, overruns = normalise(actual)
+    diff = "".join(difflib.unified_diff([x + "\n" for x in exp], [x + "\n" for x in act],
+                                        fromfile="zgen simulate", tofile=actual_name))
+    return Comparison(exp == act, diff, overruns)
+
+
+def arena_figures(start_line: str) -> tuple[int, int] | None:
+    m = re.search(r" arena_used=(\d+) arena_size=(\d+)", start_line)
+    return (int(m.group(1)), int(m.group(2))) if m else None

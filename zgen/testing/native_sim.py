@@ -1,0 +1,15 @@
+"""native_sim: the firmware as a Linux executable."""
+from __future__ import annotations
+
+from zgen.testing.base import SimRunner
+
+
+class NativeSimRunner(SimRunner):
+    name = "native_sim"
+    default_board = "native_sim"
+
+    def supports(self, board) -> bool:
+        return "native_sim" in board.simulators
+
+    def command(self) -> list[str]:
+        return [str(self.build_dir / "zephyr" / "zephyr.exe")]

@@ -1,0 +1,25 @@
+"""QEMU: the firmware's ELF on an emulated board (machine and CPU from the catalogue)."""
+from __future__ import annotations
+
+from zgen.testing.base import SimRunner
+
+_SYSTEM = {"arm": "qemu-system-arm", "riscv": "qemu-system-riscv32"}
+
+
+class QemuRunner(SimRunner):
+    name = "qemu"
+    default_board = "qemu_cortex_m3"
+
+    def supports(self, board) -> bool:
+        return "qemu" in board.simulators
+
+    def command(self) -> list[str]:
+        q = self.board.simulators["qemu"]
+        cmd = [_SYSTEM[self.board.arch], "-machine", q["machine"]]
+        if q.get("cpu"):
+            cmd += ["-cpu", q["cpu"]]
+        # Instruction counting makes time deterministic; sleep=off skips idle time.
+        cmd += ["-nographic", "-vga", "none", "-net", "none", "-serial", "stdio", "-monitor", "none",
+                "-icount", "shift=6,align=off,sleep=off", "-rtc", "clock=vm"]
+        cmd += list(q.get("extra_args", []))
+        return cmd + ["-kernel", str(self.build_dir / "zephyr" / "zephyr.elf")]

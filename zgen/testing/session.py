@@ -1,0 +1,69 @@
+"""One `zgen test` run: build, simulate, compare, report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from zgen import boards, simulate
+from zgen.codegen.lock import Lock, sha256
+from zgen.errors import Problem, ToolError, ZgenError
+from zgen.manifest import load_manifest
+from zgen.testing.base import BuildResult, RunResult, get_runner
+from zgen.testing.compare import Comparison, arena_figures, compare
+from zgen.workspace import require_workspace
+
+
+@dataclass
+class TestOutcome:
+    passed: bool
+    build: BuildResult
+    run: RunResult
+    comparison: Comparison
+    arena: tuple[int, int] | None  # firmware's (used, size)
+    problems: list[str]
+
+
+def run_test(app: Path, sim: str, board: str | None = None, timeout: float = 300,
+             say: Callable[[str], None] = print) -> TestOutcome:
+    app = Path(app)
+    lock = Lock.read(app)
+    if lock is None:
+        raise ZgenError(Problem(str(app), None, None, "is not a zgen app (no zgen.lock)",
+                                "give the folder `zgen new` wrote"))
+    manifest_path = (app / lock.manifest).resolve()
+    m = load_manifest(manifest_path)
+    stale = [role for role, path in (("manifest", m.path), ("model", m.model.path), ("data", m.recording.path))
+             if lock.inputs.get(role) != sha256(Path(path).read_bytes())]
+    if stale:
+        say(f"warning: {', '.join(stale)} changed since the app was generated; run `zgen new` again")
+
+    runner_cls = get_runner(sim)
+    target = boards.get(board or runner_cls.default_board)
+    if target is None:
+        raise ZgenError(Problem("--board", None, None, f"board '{board}' is not in the catalogue",
+                                "`zgen boards` lists the boards"))
+    runner = runner_cls(app, target, require_workspace())
+    if not runner.supports(target):
+        raise ToolError(f"{sim} cannot run {target.name}; boards it runs: "
+                        + ", ".join(b.name for b in boards.catalogue().values() if runner.supports(b)))
+    say(f"building {app} for {target.name} in {runner.ws.topdir} (Zephyr {runner.ws.version}) ...")
+    build = runner.build()
+    mem = ", ".join(f"{k} {u} of {s} B" for k, (u, s) in build.memory.items())
+    say(f"built in {build.seconds:.0f} s: {mem}")
+    say(f"running {' '.join(runner.command())}")
+    result = runner.run(timeout=timeout)
+    expected = simulate.run(m).lines
+    cmp = compare(expected, result.lines, f"{sim} ({target.name})")
+
+    problems = [f"compiler warning in generated code: {w}" for w in build.warnings]
+    if not result.finished:
+        problems.append(f"the firmware did not print its end line within {timeout:.0f} s")
+    arena = arena_figures(result.lines[0]) if result.lines else None
+    if arena and arena[0] > arena[1]:
+        problems.append(f"arena_used {arena[0]} exceeds the arena ({arena[1]})")
+    if not cmp.equal:
+        problems.append("event lines differ from `zgen simulate`")
+    if cmp.overruns:
+        say(f"warning: the firmware reported {cmp.overruns} overrun sample period(s)")
+    return TestOutcome(not problems, build, result, cmp, arena, problems)

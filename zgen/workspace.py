@@ -1,0 +1,114 @@
+"""Finding a Zephyr workspace and a toolchain the way Zephyr's own tools do:
+ZEPHYR_BASE, then the west workspace around the current directory, then
+~/zephyrproject."""
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from zgen.boards import Board
+from zgen.errors import ToolError
+
+
+@dataclass(frozen=True)
+class Workspace:
+    topdir: Path  # where west runs
+    zephyr_base: Path
+    found_by: str  # how it was found, for messages and `zgen doctor`
+
+    @property
+    def version(self) -> str:
+        fields = {}
+        for line in (self.zephyr_base / "VERSION").read_text().splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                fields[k.strip()] = v.strip()
+        return f"{fields.get('VERSION_MAJOR')}.{fields.get('VERSION_MINOR')}.{fields.get('PATCHLEVEL')}"
+
+
+def _is_zephyr(path: Path) -> bool:
+    return (path / "VERSION").is_file() and (path / "cmake" / "modules" / "zephyr_default.cmake").is_file()
+
+
+def _west_topdir(start: Path) -> Path | None:
+    for d in (start, *start.parents):
+        if (d / ".west" / "config").is_file():
+            return d
+    return None
+
+
+def _zephyr_in(topdir: Path) -> Path | None:
+    cfg = configparser.ConfigParser()
+    cfg.read(topdir / ".west" / "config")
+    base = cfg.get("zephyr", "base", fallback=None)
+    for candidate in ([topdir / base] if base else []) + [topdir / "zephyr"]:
+        if _is_zephyr(candidate):
+            return candidate
+    return None
+
+
+def find_workspace(cwd: Path | None = None) -> Workspace | None:
+    env = os.environ.get("ZEPHYR_BASE")
+    if env:
+        base = Path(env).expanduser().resolve()
+        if _is_zephyr(base):
+            top = _west_topdir(base) or base.parent
+            return Workspace(top, base, "ZEPHYR_BASE")
+    top = _west_topdir(Path(cwd or os.getcwd()).resolve())
+    if top is not None:
+        base = _zephyr_in(top)
+        if base is not None:
+            return Workspace(top, base, f"west workspace around {cwd or os.getcwd()}")
+    home = Path.home() / "zephyrproject"
+    if (home / ".west" / "config").is_file():
+        base = _zephyr_in(home)
+        if base is not None:
+            return Workspace(home, base, "~/zephyrproject")
+    return None
+
+
+def require_workspace() -> Workspace:
+    ws = find_workspace()
+    if ws is None:
+        raise ToolError(
+            "no Zephyr workspace found (looked at ZEPHYR_BASE, the west workspace around the current "
+            "directory, and ~/zephyrproject); create one with `west init -m <zephyr> ~/zephyrproject && "
+            "west update`, with the tflite-micro module enabled (`west config manifest.group-filter -- +optional`)"
+        )
+    return ws
+
+
+def _sdk_dir() -> Path | None:
+    env = os.environ.get("ZEPHYR_SDK_INSTALL_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += sorted(Path.home().glob("zephyr-sdk-*"), reverse=True)
+    candidates += sorted(Path("/opt").glob("zephyr-sdk-*"), reverse=True)
+    return next((c for c in candidates if (c / "sdk_version").is_file()), None)
+
+
+def toolchain_env(board: Board, ws: Workspace) -> dict[str, str]:
+    """The environment `west build` needs for this board."""
+    env = dict(os.environ)
+    env["ZEPHYR_BASE"] = str(ws.zephyr_base)
+    if board.arch == "posix":
+        env["ZEPHYR_TOOLCHAIN_VARIANT"] = "host"
+        return env
+    if env.get("ZEPHYR_TOOLCHAIN_VARIANT"):
+        return env
+    if _sdk_dir() is not None:
+        env["ZEPHYR_TOOLCHAIN_VARIANT"] = "zephyr"
+        return env
+    prefix = {"arm": "arm-none-eabi", "riscv": "riscv64-unknown-elf"}.get(board.arch)
+    gcc = shutil.which(f"{prefix}-gcc") if prefix else None
+    if gcc is None:
+        raise ToolError(f"no toolchain for {board.name} ({board.arch}): install the Zephyr SDK, or Debian's "
+                        "gcc-arm-none-eabi and libstdc++-arm-none-eabi-picolibc for Cortex-M boards")
+    env["ZEPHYR_TOOLCHAIN_VARIANT"] = "cross-compile" if board.arch != "arm" else "gnuarmemb"
+    if board.arch == "arm":
+        env["GNUARMEMB_TOOLCHAIN_PATH"] = str(Path(gcc).resolve().parent.parent)
+    else:
+        env["CROSS_COMPILE"] = gcc[: -len("gcc")]
+    return env
