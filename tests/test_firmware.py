@@ -1,0 +1,57 @@
+"""Real firmware: the anomaly sample built with west and run on native_sim and
+QEMU (qemu_cortex_m3) prints exactly `zgen simulate`'s event lines.
+
+Needs a Zephyr 3.7 workspace (ZEPHYR_BASE, the west workspace around the
+current directory, or ~/zephyrproject) with the tflite-micro module, west, and
+the toolchains; skipped with the reason otherwise. Slow: select with -m firmware,
+deselect with -m 'not firmware'."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import ANOMALY, REPO
+from zgen.cli import main
+from zgen.workspace import find_workspace
+
+pytestmark = pytest.mark.firmware
+
+# A stable location, so rebuilds are incremental (ccache keys include paths).
+APP = REPO / "build" / "firmware-tests" / "motor"
+NEEDS = {"native_sim": ["gcc"], "qemu": ["qemu-system-arm", "arm-none-eabi-gcc"]}
+
+
+@pytest.fixture(scope="module")
+def app():
+    ws = find_workspace()
+    if ws is None:
+        pytest.skip("no Zephyr workspace (ZEPHYR_BASE, a west workspace around the cwd, or ~/zephyrproject)")
+    if not (ws.topdir / "optional/modules/lib/tflite-micro").is_dir() and not any(
+            ws.topdir.glob("**/tflite-micro/tensorflow/lite/micro")):
+        pytest.skip(f"the workspace at {ws.topdir} has no tflite-micro module")
+    if shutil.which("west") is None:
+        pytest.skip("west is not installed")
+    assert main(["new", str(ANOMALY), "-o", str(APP), "--force"]) == 0
+    return APP
+
+
+@pytest.mark.parametrize("sim", ["native_sim", "qemu"])
+def test_firmware_prints_the_simulated_event_lines(app, sim):
+    from zgen.testing.session import run_test
+
+    missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    out = run_test(app, sim, say=lambda s: None, timeout=600)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.run.finished and out.passed, out.problems
+    assert not out.build.warnings
+    used, size = out.arena
+    assert used <= size
+    # Figures for the issue notes and bench/: measured, from this build.
+    record = APP.parent / f"{sim}.json"
+    record.write_text(json.dumps({"board": out.build.build_dir.name, "memory": out.build.memory,
+                                  "arena_used": used, "arena_size": size, "overruns": out.comparison.overruns,
+                                  "build_s": round(out.build.seconds, 1), "run_s": round(out.run.seconds, 2)}))

@@ -1,0 +1,197 @@
+"""`zgen new`: the generated tree, its lock, and never losing a user's edits."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+import yaml
+
+from conftest import ANOMALY
+from zgen.cli import main
+from zgen.model.arena import measure
+from zgen.model.tflite import read_model
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen") / "motor"
+    assert main(["new", str(ANOMALY), "-o", str(out)]) == 0
+    return out
+
+
+def test_tree_has_every_part_of_a_zephyr_app(app):
+    for rel in ["CMakeLists.txt", "Kconfig", "prj.conf", "sample.yaml", "README.md", "zgen.lock",
+                "src/main.cpp", "src/pipeline.c", "src/pipeline.h", "src/model_data.cc", "src/replay_data.c",
+                "src/replay_sensor.c", "dts/bindings/zgen,replay-sensor.yaml", "dts/bindings/vendor-prefixes.txt",
+                "boards/nrf52840dk_nrf52840.overlay", "boards/native_sim.overlay", "boards/qemu_cortex_m3.overlay",
+                "boards/replay.overlay", "boards/native_sim.conf", "boards/qemu_cortex_m3.conf",
+                "lib/zgen/include/zgen/zgen.h", "tests/data/test.csv"]:
+        assert (app / rel).is_file(), rel
+
+
+def test_runtime_is_copied_verbatim(app):
+    from zgen.resources import runtime_dir
+
+    for src in runtime_dir().rglob("*"):
+        if src.is_file():
+            assert (app / "lib/zgen" / src.relative_to(runtime_dir())).read_bytes() == src.read_bytes()
+
+
+def test_model_array_is_aligned_and_byte_exact(app):
+    text = (app / "src/model_data.cc").read_text()
+    assert "alignas(16) const unsigned char zgen_model_data[]" in text
+    body = text.split("= {", 1)[1].split("};", 1)[0]
+    data = bytes(int(b, 16) for b in re.findall(r"0x([0-9a-f]{2})", body))
+    model = (ANOMALY.parent / "model" / "anomaly.tflite").read_bytes()
+    assert data == model
+    assert hashlib.sha256(model).hexdigest() in text
+
+
+def test_op_resolver_lists_exactly_the_models_ops(app):
+    text = (app / "src/main.cpp").read_text()
+    calls = re.findall(r"resolver\.(Add\w+)\(\);", text)
+    assert calls == ["AddFullyConnected"]  # the autoencoder uses FULLY_CONNECTED only
+    assert "#define ZGEN_OP_COUNT 1" in (app / "src/pipeline.h").read_text()
+
+
+def test_arena_comes_from_a_measurement(app):
+    measured = measure(ANOMALY.parent / "model" / "anomaly.tflite").total
+    m = re.search(r"config ZGEN_ARENA_SIZE\n\tint .*\n\tdefault (\d+)", (app / "Kconfig").read_text())
+    assert m, "Kconfig has no ZGEN_ARENA_SIZE default"
+    arena = int(m.group(1))
+    assert measured <= arena < measured + 16 and arena % 16 == 0
+
+
+def test_replay_data_is_the_recording(app):
+    text = (app / "src/replay_data.c").read_text()
+    rows = re.findall(r"\t\{(-?\d+), (-?\d+), (-?\d+)\},", text)
+    csv_rows = (ANOMALY.parent / "data/test.csv").read_text().splitlines()[1:]
+    assert len(rows) == len(csv_rows) == 6400
+    for (x, y, z), line in zip(rows[:50] + rows[-50:], csv_rows[:50] + csv_rows[-50:]):
+        assert [int(v) for v in (x, y, z)] == [round(float(v) * 1000) for v in line.split(",")]
+    assert ".decimals = 3" in text and "int16_t" in text
+
+
+def test_sample_yaml_is_a_twister_scenario_with_the_simulated_events(app):
+    doc = yaml.safe_load((app / "sample.yaml").read_text())
+    scenario = doc["tests"]["zgen.motor_anomaly.replay"]
+    assert {"native_sim", "qemu_cortex_m3"} <= set(scenario["platform_allow"])
+    regex = scenario["harness_config"]["regex"]
+    assert any(r.startswith("^zgen: t=2559 win=38 ") and r.endswith("event=anomaly$") for r in regex)
+    assert regex[-1].startswith("^zgen: end samples=6400 windows=99 read_errors=0")
+    assert doc["tests"]["zgen.motor_anomaly.build"]["platform_allow"] == ["nrf52840dk/nrf52840"]
+
+
+def test_real_board_overlay_declares_the_external_part(app):
+    text = (app / "boards/nrf52840dk_nrf52840.overlay").read_text()
+    assert re.search(r'&i2c0 \{.*lis2dh@19 \{\s*compatible = "st,lis2dh";\s*reg = <0x19>;', text, re.S)
+    assert "zgen-accel = &zgen_accel_lis2dh;" in text
+    assert "zgen,replay-sensor" in (app / "boards/qemu_cortex_m3.overlay").read_text()
+
+
+def test_lock_records_inputs_and_every_file(app):
+    lock = json.loads((app / "zgen.lock").read_text())
+    assert lock["inputs"]["model"] == hashlib.sha256((ANOMALY.parent / "model/anomaly.tflite").read_bytes()).hexdigest()
+    files = {p.relative_to(app).as_posix() for p in app.rglob("*") if p.is_file()} - {"zgen.lock"}
+    assert set(lock["files"]) == files
+    for rel, digest in lock["files"].items():
+        assert hashlib.sha256((app / rel).read_bytes()).hexdigest() == digest
+
+
+def _new(manifest, out, *extra):
+    return main(["new", str(manifest), "-o", str(out), *extra])
+
+
+def test_regenerating_an_unedited_app_changes_nothing(sample_copy, tmp_path, capsys):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert _new(sample_copy, out) == 0
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert "0 created, 0 updated" in capsys.readouterr().out
+
+
+def test_unedited_files_follow_the_manifest(sample_copy, tmp_path):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    sample_copy.write_text(sample_copy.read_text().replace("{above: 0.03}", "{above: 0.05}"))
+    assert _new(sample_copy, out) == 0
+    assert ".threshold = 0.05f" in (out / "src/pipeline.c").read_text()
+
+
+def test_edited_file_blocks_regeneration_and_nothing_is_written(sample_copy, tmp_path, capsys):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    edited = (out / "src/pipeline.c").read_text() + "/* my tuning */\n"
+    (out / "src/pipeline.c").write_text(edited)
+    lock_before = (out / "zgen.lock").read_text()
+    sample_copy.write_text(sample_copy.read_text().replace("{above: 0.03}", "{above: 0.05}"))
+    assert _new(sample_copy, out) == 2
+    err = capsys.readouterr().err
+    assert "src/pipeline.c: was edited since zgen generated it" in err and "--force" in err
+    assert (out / "src/pipeline.c").read_text() == edited
+    assert (out / "zgen.lock").read_text() == lock_before
+    assert "0.05f" not in (out / "src/pipeline.c").read_text()
+
+
+def test_force_overwrites_an_edit_and_says_so(sample_copy, tmp_path, capsys):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    (out / "src/pipeline.c").write_text("/* mine */\n")
+    sample_copy.write_text(sample_copy.read_text().replace("{above: 0.03}", "{above: 0.05}"))
+    assert _new(sample_copy, out, "--force") == 0
+    assert "overwrote your edits (--force): src/pipeline.c" in capsys.readouterr().out
+    assert ".threshold = 0.05f" in (out / "src/pipeline.c").read_text()
+
+
+def test_edit_is_kept_when_zgen_output_did_not_change(sample_copy, tmp_path, capsys):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    (out / "src/main.cpp").write_text((out / "src/main.cpp").read_text() + "// note\n")
+    sample_copy.write_text(sample_copy.read_text().replace("{above: 0.03}", "{above: 0.05}"))
+    assert _new(sample_copy, out) == 0
+    assert "kept your edits: src/main.cpp" in capsys.readouterr().out
+    assert (out / "src/main.cpp").read_text().endswith("// note\n")
+
+
+def test_user_files_beside_the_app_are_untouched(sample_copy, tmp_path):
+    out = tmp_path / "app"
+    assert _new(sample_copy, out) == 0
+    (out / "notes.txt").write_text("mine")
+    (out / "build").mkdir()
+    (out / "build" / "x").write_text("build output")
+    assert _new(sample_copy, out, "--force") == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "build" / "x").exists()
+
+
+def test_refuses_a_non_empty_folder_zgen_did_not_write(sample_copy, tmp_path, capsys):
+    out = tmp_path / "app"
+    out.mkdir()
+    (out / "CMakeLists.txt").write_text("mine")
+    assert _new(sample_copy, out) == 2
+    assert "has no zgen.lock" in capsys.readouterr().err
+    assert (out / "CMakeLists.txt").read_text() == "mine" and len(list(out.iterdir())) == 1
+
+
+def test_failed_generation_leaves_no_partial_app(sample_copy, tmp_path, monkeypatch):
+    import zgen.codegen.write as write
+
+    out = tmp_path / "app"
+
+    def boom(files, into):
+        (into / "half").write_text("x")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(write, "_stage", boom)
+    with pytest.raises(OSError):
+        _new(sample_copy, out)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".app.")] == []
+
+
+def test_generated_model_matches_reader(app):
+    info = read_model(ANOMALY.parent / "model/anomaly.tflite")
+    assert info.inputs[0].shape == (1, 24) and info.inputs[0].dtype == "int8"
+    assert not any(t.per_channel for t in info.tensors)

@@ -1,0 +1,66 @@
+"""Reading the reference models (../shared/reference, by outside authors):
+shapes, types, quantisation and ops as its README's table states them."""
+from __future__ import annotations
+
+import pytest
+
+from zgen.model.arena import measure
+from zgen.model.ops import target_limits
+from zgen.model.tflite import ModelFormatError, read_model
+
+# From ../shared/reference/README.md (human-written table).
+TABLE = {
+    "mlperf_tiny/ad01_int8.tflite": ((1, 640), "int8", 0.391015, 89, (1, 640), ("FULLY_CONNECTED",), 10),
+    "mlperf_tiny/kws_ref_model.tflite": ((1, 49, 10, 1), "int8", 0.584703, 83, (1, 12),
+                                         ("AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+                                          "RESHAPE", "SOFTMAX"), 13),
+    "mlperf_tiny/vww_96_int8.tflite": ((1, 96, 96, 3), "int8", 1 / 255, -128, (1, 2),
+                                       ("AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+                                        "RESHAPE", "SOFTMAX"), 31),
+    "mlperf_tiny/pretrainedResnet_quant.tflite": ((1, 32, 32, 3), "int8", 1.0, -128, (1, 10),
+                                                  ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "FULLY_CONNECTED",
+                                                   "RESHAPE", "SOFTMAX"), 16),
+    "tflm/hello_world_int8.tflite": ((1, 1), "int8", 0.0244801, -128, (1, 1), ("FULLY_CONNECTED",), 3),
+    "tflm/hello_world_float.tflite": ((1, 1), "float32", None, None, (1, 1), ("FULLY_CONNECTED",), 3),
+    "tflm/magic_wand.tflite": ((1, 128, 3, 1), "float32", None, None, (1, 4),
+                               ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "SOFTMAX"), 7),
+    "arduino_gesture/gesture_punch_uppercut_float.tflite": ((1, 714), "float32", None, None, (1, 2),
+                                                            ("FULLY_CONNECTED", "SOFTMAX"), 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_reference_model_is_read_as_documented(reference, name):
+    in_shape, dtype, scale, zp, out_shape, ops, n_ops = TABLE[name]
+    info = read_model(reference / "models" / name)
+    assert info.inputs[0].shape == in_shape and info.inputs[0].dtype == dtype
+    if scale is not None:
+        assert info.inputs[0].scale == pytest.approx(scale, rel=1e-5) and info.inputs[0].zero_point == zp
+    assert info.outputs[0].shape == out_shape
+    assert info.ops_used == ops and len(info.operators) == n_ops
+
+
+def test_declared_but_unused_ops_are_not_reported_as_used(reference):
+    info = read_model(reference / "models/mlperf_tiny/vww_96_int8.tflite")
+    assert {"QUANTIZE", "DEQUANTIZE"} <= set(info.declared_ops)
+    assert "QUANTIZE" not in info.ops_used
+
+
+def test_hello_world_arena_is_measured(reference):
+    a = measure(reference / "models/tflm/hello_world_int8.tflite")
+    assert a.total == a.head + a.tail and 0 < a.total < 4096
+
+
+@pytest.mark.parametrize("damage", ["truncate", "identifier", "empty"])
+def test_damaged_models_are_rejected(tmp_path, reference, damage):
+    data = (reference / "models/tflm/hello_world_int8.tflite").read_bytes()
+    bad = {"truncate": data[:200], "identifier": data[:4] + b"XXXX" + data[8:], "empty": b""}[damage]
+    path = tmp_path / "m.tflite"
+    path.write_bytes(bad)
+    with pytest.raises(ModelFormatError):
+        read_model(path)
+
+
+def test_reference_models_run_on_the_pinned_tflm(reference):
+    for name in TABLE:
+        assert target_limits(read_model(reference / "models" / name)) == [], name
