@@ -64,3 +64,53 @@ def test_damaged_models_are_rejected(tmp_path, reference, damage):
 def test_reference_models_run_on_the_pinned_tflm(reference):
     for name in TABLE:
         assert target_limits(read_model(reference / "models" / name)) == [], name
+
+
+PER_CHANNEL = __import__("pathlib").Path(__file__).parent / "data" / "per_channel_fc.tflite"  # TF converter's default
+
+
+def test_per_channel_fully_connected_is_refused_before_any_build(tmp_path, capsys):
+    """The host interpreter runs it; Zephyr 3.7's TFLM fails at AllocateTensors (seen on QEMU)."""
+    import shutil
+
+    from conftest import ANOMALY
+    from zgen.cli import main
+
+    sample = tmp_path / "s"
+    shutil.copytree(ANOMALY.parent, sample, ignore=shutil.ignore_patterns("train.csv", "val.csv"))
+    shutil.copy(PER_CHANNEL, sample / "model" / "anomaly.tflite")
+    assert main(["new", str(sample / "anomaly.yaml"), "-o", str(tmp_path / "app")]) == 2
+    err = capsys.readouterr().err
+    assert "anomaly.yaml:20:9: anomaly.tflite: operator 0 FULLY_CONNECTED has per-channel quantised weights" in err
+    assert "_experimental_disable_per_channel_quantization_for_dense_layers" in err
+    assert not (tmp_path / "app").exists()
+
+
+def test_inspect_json_reports_ops_limits_and_arena(capsys):
+    import json
+
+    from zgen.cli import main
+
+    assert main(["model", "inspect", str(PER_CHANNEL), "--json"]) == 1  # not runnable on the target
+    r = json.loads(capsys.readouterr().out)
+    assert r["ops_used"] == ["FULLY_CONNECTED"] and r["resolver"] == ["AddFullyConnected"]
+    assert [p["operator"] for p in r["target_limits"]] == [0, 1]
+    assert r["arena"]["host_total"] == r["arena"]["head"] + r["arena"]["tail"]
+
+
+def test_inspect_reference_model_text(reference, capsys):
+    from zgen.cli import main
+
+    assert main(["model", "inspect", str(reference / "models/mlperf_tiny/vww_96_int8.tflite")]) == 0
+    out = capsys.readouterr().out
+    assert "int8[1, 96, 96, 3] scale=0.00392157 zero_point=-128" in out
+    assert "declared but unused: DEQUANTIZE, QUANTIZE" in out
+
+
+def test_inspect_rejects_a_non_model(tmp_path, capsys):
+    from zgen.cli import main
+
+    bad = tmp_path / "x.tflite"
+    bad.write_text("hello, world")
+    assert main(["model", "inspect", str(bad)]) == 2
+    assert "not a TFLite flatbuffer" in capsys.readouterr().err

@@ -61,6 +61,25 @@ def cmd_test(args) -> int:
     return 0 if outcome.passed else 1
 
 
+def cmd_model_inspect(args) -> int:
+    from zgen.model.inspect import report, text
+    from zgen.model.tflite import ModelFormatError
+
+    path = Path(args.file)
+    try:
+        r = report(path)
+    except FileNotFoundError:
+        raise ZgenError.at(str(path), None, None, "no such model file", "check the path") from None
+    except ModelFormatError as e:
+        raise ZgenError.at(str(path), None, None, str(e), e.fix) from None
+    if args.json:
+        json.dump(r, sys.stdout, indent=1)
+        print()
+    else:
+        print(text(r))
+    return 1 if r["target_limits"] else 0
+
+
 def cmd_schema(args) -> int:
     from zgen.resources import schema_path
 
@@ -108,6 +127,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--board", help="board to build (default: the simulator's own)")
     s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
     s.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("model", help="model tools")
+    msub = s.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")
+    s = msub.add_parser("inspect", help="ops, tensors, quantisation and measured arena of a .tflite")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_model_inspect)
 
     s = sub.add_parser("schema", help="print the manifest's JSON Schema")
     s.set_defaults(func=cmd_schema)

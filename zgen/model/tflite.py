@@ -116,7 +116,7 @@ def read_model(path: Path) -> ModelInfo:
         got = data[4:8] if len(data) >= 8 else data
         raise ModelFormatError(
             f"{Path(path).name} is not a TFLite flatbuffer (bytes 4..7 are {bytes(got)!r}, expected b'TFL3')",
-            "give a .tflite file written by the TFLite converter (`zgen model convert` makes one)",
+            "give a .tflite file written by the TFLite converter",
         )
     try:
         model = schema.Model.GetRootAsModel(data, 0)

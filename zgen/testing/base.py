@@ -58,7 +58,8 @@ class SimRunner:
         self.build_dir = Path(build_dir or self.app / "build" / board.file_stem).resolve()
 
     def supports(self, board: Board) -> bool:
-        raise NotImplementedError
+        """The catalogue lists, per board, the simulators that run it."""
+        return self.name in board.simulators
 
     def command(self) -> list[str]:
         raise NotImplementedError

@@ -8,8 +8,5 @@ class NativeSimRunner(SimRunner):
     name = "native_sim"
     default_board = "native_sim"
 
-    def supports(self, board) -> bool:
-        return "native_sim" in board.simulators
-
     def command(self) -> list[str]:
         return [str(self.build_dir / "zephyr" / "zephyr.exe")]

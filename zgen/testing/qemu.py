@@ -10,9 +10,6 @@ class QemuRunner(SimRunner):
     name = "qemu"
     default_board = "qemu_cortex_m3"
 
-    def supports(self, board) -> bool:
-        return "qemu" in board.simulators
-
     def command(self) -> list[str]:
         q = self.board.simulators["qemu"]
         cmd = [_SYSTEM[self.board.arch], "-machine", q["machine"]]
