@@ -22,7 +22,7 @@ def generate(m: Manifest, app: Path, force: bool = False) -> tuple[WriteReport, 
     app = Path(app).resolve()
     used = measure(m.model.path).total
     sim = run(m, arena_used=used)
-    rendered = render(m, app, sim, arena_used_host=used)
+    rendered = render(m, sim, arena_used_host=used)
     lock = Lock(
         version=__version__,
         manifest=os.path.relpath(m.path.resolve(), app),

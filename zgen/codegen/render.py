@@ -1,7 +1,6 @@
 """Rendering a manifest into the files of a Zephyr application (in memory)."""
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +111,7 @@ def sim_boards(m: Manifest) -> list[str]:
     return sorted(names)
 
 
-def render(m: Manifest, app_dir: Path, sim: Simulation, arena_used_host: int | None = None) -> Rendered:
+def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> Rendered:
     cfg = runtime_config(m)
     if arena_used_host is None:
         arena_used_host = measure(m.model.path).total
@@ -138,10 +137,10 @@ def render(m: Manifest, app_dir: Path, sim: Simulation, arena_used_host: int | N
         "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,
         "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
         "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_note": arena_note,
-        "main_stack": MAIN_STACK, "streams": _streams(m),
+        "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         "sim_boards": sim_boards(m), "end_line": end_line, "events": events,
-        "min_ram_kb": 16, "app_dir_hint": os.path.relpath(app_dir) if app_dir.is_absolute() else str(app_dir),
+        "min_ram_kb": 16,
         "example_lines": [sim.lines[0], *(sim.lines[1:3]), *(events[:2]), sim.lines[-1]],
     }
     env = _env()
@@ -189,8 +188,8 @@ def _board_conf(board) -> str:
         lines.append("CONFIG_NATIVE_SIM_SLOWDOWN_TO_REAL_TIME=n")
     if board.fpu and board.arch == "arm":
         lines.append("CONFIG_FPU=y")
-    if "qemu" in board.simulators:
-        lines.append("# QEMU boards default to 100 ticks/s, too coarse to pace samples; with -icount")
-        lines.append("# a finer tick costs nothing.")
+    if board.simulated:
+        lines.append("# Simulated boards default to 100 ticks/s, too coarse to pace samples; in")
+        lines.append("# simulation (QEMU -icount, native_sim) a finer tick costs nothing.")
         lines.append("CONFIG_SYS_CLOCK_TICKS_PER_SEC=10000")
     return "".join(line + "\n" for line in lines)

@@ -65,7 +65,14 @@ class SimRunner:
         raise NotImplementedError
 
     def build(self, timeout: float = 1800) -> BuildResult:
-        cmd = ["west", "build", "-p", "auto", "-b", self.board.name, "-d", str(self.build_dir), str(self.app)]
+        # west's "-p auto" recompiles changed sources but does not re-run
+        # Kconfig for files zgen added (a new boards/*.conf): rebuild from
+        # scratch whenever the app changed since the last build (ccache keeps
+        # that fast, the build folder's path being the same).
+        lock = (self.app / "zgen.lock").read_bytes()
+        stamp = self.build_dir / "zgen.lock.built"
+        pristine = "auto" if stamp.is_file() and stamp.read_bytes() == lock else "always"
+        cmd = ["west", "build", "-p", pristine, "-b", self.board.name, "-d", str(self.build_dir), str(self.app)]
         start = time.monotonic()
         try:
             proc = subprocess.run(cmd, cwd=self.ws.topdir, env=toolchain_env(self.board, self.ws),
@@ -75,10 +82,14 @@ class SimRunner:
         except subprocess.TimeoutExpired:
             raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s") from None
         log = proc.stdout + proc.stderr
+        self.build_dir.mkdir(parents=True, exist_ok=True)
+        (self.build_dir / "zgen-build.log").write_text(f"$ {' '.join(cmd)}\n{log}")
         if proc.returncode != 0:
             tail = "\n".join(log.strip().splitlines()[-25:])
             raise ToolError(f"west build for {self.board.name} failed (exit {proc.returncode}):\n{tail}\n"
-                            f"command: {' '.join(cmd)} (in {self.ws.topdir})")
+                            f"command: {' '.join(cmd)} (in {self.ws.topdir}); full log: "
+                            f"{self.build_dir / 'zgen-build.log'}")
+        stamp.write_bytes(lock)
         app = str(self.app)
         warnings = sorted({m.group(0).strip() for m in _WARNING.finditer(log) if m.group("file").startswith(app)})
         memory = {m.group(1): (_bytes(m.group(2), m.group(3)), _bytes(m.group(4), m.group(5)))
