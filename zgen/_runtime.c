@@ -22,6 +22,8 @@ typedef struct {
 	uint8_t *input;  /* last model input, cfg.input.count elements */
 	char *state_off;
 	char *state_on;
+	char **labels;   /* CLASS scores: one per output */
+	Py_ssize_t n_labels;
 } PipelineObject;
 
 static size_t dtype_size(uint8_t dtype)
@@ -180,6 +182,38 @@ static int load_features(PipelineObject *self, PyObject *d)
 	return 0;
 }
 
+static int load_labels(PipelineObject *self, PyObject *d)
+{
+	PyObject *list = PyDict_GetItemString(d, "labels");
+
+	if (list == NULL || !PyList_Check(list) ||
+	    PyList_GET_SIZE(list) != (Py_ssize_t)self->cfg.output.count) {
+		PyErr_SetString(PyExc_ValueError, "config 'labels' must list one name per model output");
+		return -1;
+	}
+	self->n_labels = PyList_GET_SIZE(list);
+	self->labels = PyMem_Calloc((size_t)self->n_labels, sizeof(char *));
+	if (self->labels == NULL) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < self->n_labels; i++) {
+		const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
+
+		if (s == NULL) {
+			return -1;
+		}
+		self->labels[i] = PyMem_Malloc(strlen(s) + 1);
+		if (self->labels[i] == NULL) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		strcpy(self->labels[i], s);
+	}
+	self->cfg.labels = (const char *const *)self->labels;
+	return 0;
+}
+
 static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 {
 	static char *kwlist[] = {"config", NULL};
@@ -216,7 +250,7 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	    get_tensor(d, "output", &c->output) < 0) {
 		return -1;
 	}
-	if (get_long(d, "score", 1, 2, &v) < 0) {
+	if (get_long(d, "score", 1, 3, &v) < 0) {
 		return -1;
 	}
 	c->score = (uint8_t)v;
@@ -240,6 +274,9 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	}
 	c->state_off = self->state_off;
 	c->state_on = self->state_on;
+	if (c->score == ZGEN_SCORE_CLASS && load_labels(self, d) < 0) {
+		return -1;
+	}
 
 	cells = ZGEN_RING_LEN(c->window_length, c->channels);
 	self->ring = PyMem_Calloc(cells, sizeof(float));
@@ -267,6 +304,10 @@ static void Pipeline_dealloc(PipelineObject *self)
 	PyMem_Free(self->input);
 	PyMem_Free(self->state_off);
 	PyMem_Free(self->state_on);
+	for (Py_ssize_t i = 0; i < self->n_labels; i++) {
+		PyMem_Free(self->labels[i]);
+	}
+	PyMem_Free(self->labels);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -345,7 +386,7 @@ static PyObject *Pipeline_decide(PipelineObject *self, PyObject *args)
 	}
 	if (check_tensor_buf(&in, &self->cfg.input, "model input") == 0 &&
 	    check_tensor_buf(&out, &self->cfg.output, "model output") == 0) {
-		score = zgen_score(&self->cfg, in.buf, out.buf);
+		score = zgen_score(&self->cfg, in.buf, out.buf, NULL);
 		zgen_decide(&self->pipe, in.buf, out.buf, line, &changed);
 		r = Py_BuildValue("sOd", line, changed ? Py_True : Py_False, (double)score);
 	}

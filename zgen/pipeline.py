@@ -13,7 +13,7 @@ from zgen.manifest import Manifest
 
 FEATURE_KINDS = {"normalize": 1, "rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7}
 DTYPES = {"float32": 0, "int8": 1, "uint8": 2}
-SCORES = {"reconstruction_mse": 1, "output": 2}
+SCORES = {"reconstruction_mse": 1, "output": 2, "class": 3}
 SCORE_DECIMALS = 4
 
 
@@ -47,7 +47,7 @@ def runtime_config(m: Manifest, features_only: bool = False) -> dict:
         io = {"input": tensor(m.model.inputs[0]), "output": tensor(m.model.outputs[0]),
               "score": SCORES[d.score], "threshold_above": 1 if d.above else 0,
               "threshold": f32(d.threshold), "debounce": int(d.debounce),
-              "state_off": d.state_off, "state_on": d.state_on}
+              "state_off": d.state_off, "state_on": d.state_on, "labels": list(d.labels)}
     return {
         "rate_hz": int(round(m.rate_hz)),
         "channels": m.channels,

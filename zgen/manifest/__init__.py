@@ -45,12 +45,13 @@ class Feature:
 
 @dataclass(frozen=True)
 class Decision:
-    score: str  # reconstruction_mse | output
+    score: str  # reconstruction_mse | output | class
     threshold: float
     above: bool
     debounce: int
     state_off: str
     state_on: str
+    labels: tuple[str, ...] = ()  # class: one per model output
 
 
 @dataclass(frozen=True)

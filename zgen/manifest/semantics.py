@@ -149,10 +149,11 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
         if kind in steps:
             c.add(("postprocess", i), f"postprocess has two '{kind}' steps", "keep one")
         steps[kind] = (i, params or {})
-    scores = [k for k in ("anomaly_score", "output") if k in steps]
+    scores = [k for k in ("anomaly_score", "classify", "output") if k in steps]
     if len(scores) != 1:
         c.add(("postprocess",), key=True, message="postprocess needs exactly one score step",
-              fix="start it with `- anomaly_score: {kind: reconstruction_mse}` or `- output: {}`")
+              fix="start it with `- anomaly_score: {kind: reconstruction_mse}`, `- classify: {labels: [...]}` "
+                  "or `- output: {}`")
         return None
     if "threshold" not in steps:
         c.add(("postprocess",), key=True, message="postprocess has no threshold", fix="add `- threshold: {above: 0.5}`")
@@ -160,16 +161,27 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
     order = [steps[k][0] for k in (scores[0], "threshold", "debounce") if k in steps]
     if order != sorted(order):
         c.add(("postprocess",), key=True, message="postprocess steps are out of order", fix="write score, then threshold, then debounce")
-    score = "reconstruction_mse" if scores[0] == "anomaly_score" else "output"
+    score = {"anomaly_score": "reconstruction_mse", "classify": "class", "output": "output"}[scores[0]]
+    labels: tuple[str, ...] = ()
+    if score == "class":
+        i, params = steps["classify"]
+        labels = tuple(params["labels"])
+        if info is not None and len(labels) != info.outputs[0].count:
+            c.add(("postprocess", i, "classify", "labels"),
+                  f"{len(labels)} labels for a model with {info.outputs[0].count} outputs",
+                  "name one class per model output, in output order")
+        if len(set(labels)) != len(labels):
+            c.add(("postprocess", i, "classify", "labels"), "class labels repeat", "give each class its own name")
     if info is not None and score == "reconstruction_mse" and info.inputs[0].count != info.outputs[0].count:
         c.add(("postprocess", steps["anomaly_score"][0]),
               f"reconstruction_mse compares input and output, but the model maps "
               f"{info.inputs[0].count} values to {info.outputs[0].count}",
               "use an autoencoder (output shape = input shape), or `- output: {}`")
     (direction, value), = steps["threshold"][1].items()
-    labels = steps.get("labels", (0, {"off": "normal", "on": "anomaly"}))[1]
+    names = {"off": "none" if score == "class" else "normal", "on": "anomaly",
+             **steps.get("labels", (0, {}))[1]}
     return Decision(score, float(value), direction == "above",
-                    steps.get("debounce", (0, {"count": 1}))[1]["count"], labels["off"], labels["on"])
+                    steps.get("debounce", (0, {"count": 1}))[1]["count"], names["off"], names["on"], labels)
 
 
 def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,

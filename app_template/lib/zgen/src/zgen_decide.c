@@ -13,10 +13,27 @@ float zgen_tensor_get(const struct zgen_tensor *t, const void *data, uint32_t i)
 	}
 }
 
-float zgen_score(const struct zgen_config *cfg, const void *input, const void *output)
+float zgen_score(const struct zgen_config *cfg, const void *input, const void *output, uint16_t *cls)
 {
 	if (cfg->score == ZGEN_SCORE_OUTPUT) {
 		return zgen_tensor_get(&cfg->output, output, 0);
+	}
+	if (cfg->score == ZGEN_SCORE_CLASS) {
+		uint16_t best = 0;
+		float top = zgen_tensor_get(&cfg->output, output, 0);
+
+		for (uint32_t i = 1; i < cfg->output.count; i++) {
+			float v = zgen_tensor_get(&cfg->output, output, i);
+
+			if (v > top) {
+				top = v;
+				best = (uint16_t)i;
+			}
+		}
+		if (cls != NULL) {
+			*cls = best;
+		}
+		return top;
 	}
 	/* Reconstruction error against what the model was given, in real units. */
 	float acc = 0.0f;
@@ -31,23 +48,37 @@ float zgen_score(const struct zgen_config *cfg, const void *input, const void *o
 	return acc / (float)cfg->output.count;
 }
 
+const char *zgen_state_name(const struct zgen_config *cfg, uint16_t state)
+{
+	if (state == 0U) {
+		return cfg->state_off;
+	}
+	return cfg->score == ZGEN_SCORE_CLASS ? cfg->labels[state - 1U] : cfg->state_on;
+}
+
 size_t zgen_decide(struct zgen_pipeline *p, const void *input, const void *output, char *line,
 		   bool *changed)
 {
 	const struct zgen_config *cfg = p->cfg;
-	float score = zgen_score(cfg, input, output);
+	uint16_t cls = 0;
+	float score = zgen_score(cfg, input, output, &cls);
 	bool on = cfg->threshold_above ? score > cfg->threshold : score < cfg->threshold;
+	/* The state this window argues for: off, on, or its class. */
+	uint16_t want = on ? (cfg->score == ZGEN_SCORE_CLASS ? (uint16_t)(cls + 1U) : 1U) : 0U;
 	struct zgen_buf b;
 
 	*changed = false;
-	if (on != p->state) {
-		if (++p->streak >= cfg->debounce) {
-			p->state = on;
+	if (want == p->state) {
+		p->streak = 0;
+	} else {
+		/* A streak counts consecutive windows arguing for the same new state. */
+		p->streak = (want == p->candidate) ? (uint16_t)(p->streak + 1U) : 1U;
+		p->candidate = want;
+		if (p->streak >= cfg->debounce) {
+			p->state = want;
 			p->streak = 0;
 			*changed = true;
 		}
-	} else {
-		p->streak = 0;
 	}
 
 	zgen_buf_init(&b, line);
@@ -55,13 +86,17 @@ size_t zgen_decide(struct zgen_pipeline *p, const void *input, const void *outpu
 	zgen_buf_u32(&b, zgen_now(p));
 	zgen_buf_str(&b, " win=");
 	zgen_buf_u32(&b, p->count.windows);
+	if (cfg->score == ZGEN_SCORE_CLASS) {
+		zgen_buf_str(&b, " class=");
+		zgen_buf_str(&b, cfg->labels[cls]);
+	}
 	zgen_buf_str(&b, " score=");
 	zgen_buf_fixed(&b, score, cfg->score_decimals);
 	zgen_buf_str(&b, " state=");
-	zgen_buf_str(&b, p->state ? cfg->state_on : cfg->state_off);
+	zgen_buf_str(&b, zgen_state_name(cfg, p->state));
 	if (*changed) {
 		zgen_buf_str(&b, " event=");
-		zgen_buf_str(&b, p->state ? cfg->state_on : cfg->state_off);
+		zgen_buf_str(&b, zgen_state_name(cfg, p->state));
 	}
 	p->count.windows++;
 	return zgen_buf_end(&b);

@@ -66,6 +66,9 @@ enum zgen_score_kind {
 	ZGEN_SCORE_RECONSTRUCTION_MSE = 1,
 	/* The model's output[0], dequantised (regressors, one-output models). */
 	ZGEN_SCORE_OUTPUT = 2,
+	/* Classifiers: the score is the highest dequantised output (the first
+	 * one on ties) and the state names its class. */
+	ZGEN_SCORE_CLASS = 3,
 };
 
 struct zgen_config {
@@ -82,8 +85,9 @@ struct zgen_config {
 	bool threshold_above;       /* true: on when score > threshold; false: < */
 	float threshold;
 	uint16_t debounce;          /* consecutive windows needed to change state */
-	const char *state_off;      /* e.g. "normal" */
-	const char *state_on;       /* e.g. "anomaly" */
+	const char *state_off;      /* e.g. "normal", or "none" for classifiers */
+	const char *state_on;       /* e.g. "anomaly" (scores other than CLASS) */
+	const char *const *labels;  /* CLASS: one name per model output */
 };
 
 struct zgen_counters {
@@ -100,8 +104,9 @@ struct zgen_pipeline {
 	uint32_t head;        /* row written next */
 	uint32_t filled;      /* rows held, up to window_length */
 	uint32_t until_ready; /* samples until the next window is complete */
-	bool state;           /* debounced decision: false = state_off */
-	uint16_t streak;      /* consecutive windows disagreeing with `state` */
+	uint16_t state;       /* debounced decision: 0 = state_off, else state_on or class + 1 */
+	uint16_t candidate;   /* the state the current streak argues for */
+	uint16_t streak;      /* consecutive windows arguing for `candidate` */
 	struct zgen_counters count;
 };
 
@@ -132,8 +137,12 @@ void zgen_features(struct zgen_pipeline *p, void *input, float *features);
 size_t zgen_decide(struct zgen_pipeline *p, const void *input, const void *output, char *line,
 		   bool *changed);
 
-/* The score alone (used by zgen_decide; exposed for tests and plots). */
-float zgen_score(const struct zgen_config *cfg, const void *input, const void *output);
+/* The score alone (used by zgen_decide; exposed for tests and plots). For
+ * CLASS scores, *cls (if not NULL) receives the winning class. */
+float zgen_score(const struct zgen_config *cfg, const void *input, const void *output, uint16_t *cls);
+
+/* The name of a state (0 = state_off). */
+const char *zgen_state_name(const struct zgen_config *cfg, uint16_t state);
 
 /* Sample index of the newest sample pushed (the decision timestamp). */
 uint32_t zgen_now(const struct zgen_pipeline *p);
