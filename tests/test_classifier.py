@@ -71,3 +71,14 @@ def test_labels_must_match_the_outputs(tmp_path, reference, capsys):
     bad.write_text(text.replace("../../../shared/reference", str(reference)))
     assert main(["new", str(bad), "-o", str(tmp_path / "app")]) == 2
     assert "bad_gesture.yaml:22:24: 3 labels for a model with 2 outputs" in capsys.readouterr().err
+
+
+def test_float_models_generate_with_a_warning(tmp_path, reference, capsys):
+    from zgen.cli import main
+
+    manifest = tmp_path / "g.yaml"
+    manifest.write_text(GESTURE.read_text().replace("../../../shared/reference", str(reference)))
+    assert main(["new", str(manifest), "-o", str(tmp_path / "app")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: gesture_punch_uppercut_float.tflite is a float32 model (148312 bytes)" in err
+    assert "ZGEN_DTYPE_FLOAT32" in (tmp_path / "app/src/pipeline.c").read_text()

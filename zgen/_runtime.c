@@ -395,6 +395,28 @@ static PyObject *Pipeline_decide(PipelineObject *self, PyObject *args)
 	return r;
 }
 
+/* score(model_input, model_output) -> (score, class): the post-processing's
+ * score alone, without touching the decision state. */
+static PyObject *Pipeline_score(PipelineObject *self, PyObject *args)
+{
+	Py_buffer in, out;
+	PyObject *r = NULL;
+	uint16_t cls = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*", &in, &out)) {
+		return NULL;
+	}
+	if (check_tensor_buf(&in, &self->cfg.input, "model input") == 0 &&
+	    check_tensor_buf(&out, &self->cfg.output, "model output") == 0) {
+		float score = zgen_score(&self->cfg, in.buf, out.buf, &cls);
+
+		r = Py_BuildValue("di", (double)score, (int)cls);
+	}
+	PyBuffer_Release(&in);
+	PyBuffer_Release(&out);
+	return r;
+}
+
 static PyObject *Pipeline_start_line(PipelineObject *self, PyObject *args)
 {
 	const char *version, *app, *hash;
@@ -435,6 +457,8 @@ static PyMethodDef Pipeline_methods[] = {
 	 "features() -> (model_input, features): run the feature chain on the window"},
 	{"decide", (PyCFunction)Pipeline_decide, METH_VARARGS,
 	 "decide(model_input, model_output) -> (line, changed, score)"},
+	{"score", (PyCFunction)Pipeline_score, METH_VARARGS,
+	 "score(model_input, model_output) -> (score, class), state untouched"},
 	{"start_line", (PyCFunction)Pipeline_start_line, METH_VARARGS,
 	 "start_line(version, app, model_hash, arena_used, arena_size) -> str"},
 	{"read_error_line", (PyCFunction)Pipeline_read_error_line, METH_VARARGS,

@@ -76,23 +76,6 @@ def run(m: Manifest, recording: Recording | None = None, arena_used: int | None 
     return sim
 
 
-def extract_features(m: Manifest, recording: Recording) -> np.ndarray:
-    """float32 [windows, features]: the feature vectors the firmware computes
-    (for training and calibration; needs no model)."""
-    from zgen import _runtime
-
-    pipe = _runtime.Pipeline(runtime_config(m, features_only=True))
-    values = np.ascontiguousarray(recording.sensor_values()).tobytes()
-    rows = []
-    i = 0
-    while True:
-        i, ready = pipe.push(values, i)
-        if not ready:
-            break
-        rows.append(pipe.features()[1])
-    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
-
-
 def plan_arena(m: Manifest, measured_total: int) -> int:
     """The arena the app is generated with: the manifest's size, or the measurement."""
     return m.arena if isinstance(m.arena, int) else round_up(measured_total)

@@ -25,7 +25,7 @@ import make_data  # noqa: E402  (the sample's own data generator)
 
 from zgen.data import load_csv  # noqa: E402
 from zgen.manifest import load_manifest  # noqa: E402
-from zgen.simulate import extract_features  # noqa: E402
+from zgen.runtime import extract_features  # noqa: E402
 
 SEED = 7
 

@@ -73,11 +73,16 @@ def _sensor_ctx(m: Manifest) -> list[dict]:
     out = []
     for s in m.sensors:
         alias = s.alias
-        node = (s.part or "sensor").split(",")[1]
+        if s.part:  # an external part: the overlay declares it on its bus
+            node = s.part.split(",")[1]
+            label = f"zgen_{s.name}_{node.replace('-', '_')}"
+        else:  # the board's own sensor of this kind (catalogue), or only replay
+            own = [x for x in m.board.sensors if x.get("kind") == s.kind.name]
+            node, label = s.kind.name, own[0]["node"] if own else f"zgen_replay_{s.name}"
         out.append({
             "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
             "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
-            "address": s.address, "node": node, "label": f"zgen_{s.name}_{node.replace('-', '_')}",
+            "address": s.address, "node": node, "label": label,
         })
     return out
 

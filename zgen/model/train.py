@@ -1,0 +1,337 @@
+"""`zgen train`: the manifest's built-in model template trained on CSV data,
+quantised to full int8 for TFLM, and evaluated as the firmware runs it.
+
+Features come from the host C runtime (the firmware's code), so training sees
+exactly what the firmware feeds the model. Seeded and deterministic. TensorFlow
+is imported here only (the [tf] extra). The manifest is never edited: the
+suggested threshold is printed and written to the report for the user to copy.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from zgen.data import load_csv
+from zgen.errors import Problem, ToolError, ZgenError
+from zgen.manifest import Decision, Manifest, load_manifest
+from zgen.model.ops import target_limits
+from zgen.model.tflite import read_model
+from zgen.runtime import extract_features, run_model
+
+
+@dataclass
+class TrainSpec:
+    template: str  # autoencoder | classifier
+    data: dict[str, list[Path]]  # class -> CSVs ("" for the autoencoder's one class)
+    validation: float = 0.2
+    folds: int | None = None
+    epochs: int = 60
+    seed: int = 1
+
+
+@dataclass
+class TrainReport:
+    model: Path
+    template: str
+    windows: int
+    validation_windows: int
+    metrics: dict = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def load_spec(m: Manifest) -> TrainSpec:
+    raw = m.doc.data.get("train")
+    if raw is None:
+        raise ZgenError.at(str(m.path), 1, 1, "the manifest has no `train:` section",
+                           "add `train: {template: classifier, data: {class_a: [a.csv], class_b: [b.csv]}}`")
+    data = raw["data"] if isinstance(raw["data"], dict) else {"": raw["data"]}
+    if (raw["template"] == "classifier") != isinstance(raw["data"], dict):
+        line, col = m.where("train", "data")
+        want = "class name -> list of CSV files" if raw["template"] == "classifier" else "a list of CSV files"
+        raise ZgenError.at(str(m.path), line, col, f"the {raw['template']} template takes {want}",
+                           "see `zgen schema` (train.data)")
+    problems, resolved = [], {}
+    for label, files in data.items():
+        paths = []
+        for i, rel in enumerate(files):
+            path = (m.path.parent / rel).resolve()
+            if not path.is_file():
+                at = ("train", "data", label, i) if label else ("train", "data", i)
+                line, col = m.where(*at)
+                problems.append(Problem(str(m.path), line, col, f"training data '{rel}' does not exist",
+                                        "paths are relative to the manifest's folder"))
+            paths.append(path)
+        resolved[label] = paths
+    if problems:
+        raise ZgenError(problems)
+    return TrainSpec(raw["template"], resolved, raw.get("validation", 0.2), raw.get("folds"),
+                     raw.get("epochs", 60), raw.get("seed", 1))
+
+
+def _dataset(m: Manifest, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    labels = list(spec.data)
+    xs, ys = [], []
+    for k, label in enumerate(labels):
+        for path in spec.data[label]:
+            f = extract_features(m, load_csv(path, m.columns))
+            xs.append(f)
+            ys.append(np.full(len(f), k))
+    return np.concatenate(xs), np.concatenate(ys), labels
+
+
+def _split(y: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified: each class gives the same fraction (at least one window)."""
+    val = []
+    for k in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == k))
+        val.extend(idx[: max(1, int(round(fraction * len(idx))))])
+    val = np.sort(np.array(val))
+    return np.setdiff1d(np.arange(len(y)), val), val
+
+
+def _keras_model(tf, template: str, n: int, rows: int, channels: int, classes: int):
+    L = tf.keras.layers
+    if template == "autoencoder":
+        hidden, code = max(4, n // 2), max(2, n // 4)
+        layers = [L.Dense(hidden, activation="relu"), L.Dense(code, activation="relu"),
+                  L.Dense(hidden, activation="relu"), L.Dense(n)]
+    else:
+        # A small 1-D CNN over the feature rows (time) with channels as depth.
+        k1, k2 = min(5, rows), min(3, max(1, rows // 2))
+        layers = [L.Reshape((rows, channels)), L.Conv1D(8, k1, activation="relu", padding="same"),
+                  L.MaxPooling1D(2) if rows >= 4 else L.Identity(),
+                  L.Conv1D(16, k2, activation="relu", padding="same"), L.GlobalAveragePooling1D(),
+                  L.Dense(classes, activation="softmax")]
+    return tf.keras.Sequential([tf.keras.Input(shape=(n,)), *layers])
+
+
+class _Progress:
+    """One line that fills as epochs pass (Keras' own bar prints a line per epoch)."""
+
+    def __init__(self, tf, epochs: int, out=sys.stderr):
+        outer = self
+        tty = out.isatty()
+
+        class Callback(tf.keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                n = epoch + 1
+                # Redraw in place on a terminal; elsewhere (logs, CI) a line per quarter.
+                if not tty and n != epochs and n % max(1, epochs // 4):
+                    return
+                done = int(30 * n / epochs)
+                extra = "".join(f" {k} {v:.4f}" for k, v in logs.items() if k in ("loss", "val_loss", "accuracy"))
+                start = "\r" if tty else ""
+                out.write(f"{start}  epoch {n:>4}/{epochs} [{'#' * done}{'.' * (30 - done)}]{extra}")
+                out.write("\n" if not tty or n == epochs else "")
+                out.flush()
+
+        outer.callback = Callback()
+
+
+def _fit(tf, spec: TrainSpec, m: Manifest, x, y, classes: int, train_idx, val_idx, progress: bool):
+    # Fresh names (Keras numbers tensors globally; names land in the .tflite),
+    # so the same seed gives the same bytes, also within one process.
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(spec.seed)
+    n = x.shape[1]
+    model = _keras_model(tf, spec.template, n, m.feature_rows(), m.channels, classes)
+    callbacks = [_Progress(tf, spec.epochs).callback] if progress else []
+    if spec.template == "autoencoder":
+        model.compile(optimizer=tf.keras.optimizers.Adam(1e-2), loss="mse")
+        model.fit(x[train_idx], x[train_idx], epochs=spec.epochs, batch_size=32, verbose=0, shuffle=True,
+                  validation_data=(x[val_idx], x[val_idx]), callbacks=callbacks)
+    else:
+        model.compile(optimizer=tf.keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(x[train_idx], y[train_idx], epochs=spec.epochs, batch_size=16, verbose=0, shuffle=True,
+                  validation_data=(x[val_idx], y[val_idx]), callbacks=callbacks)
+    return model
+
+
+def _int8(tf, model, calibration: np.ndarray) -> bytes:
+    def representative():
+        for row in calibration:
+            yield [row[None, :].astype(np.float32)]
+
+    # A fixed batch of one (the trained layers, shared): static shapes convert to
+    # plain RESHAPE instead of SHAPE / STRIDED_SLICE / PACK computing it at run time.
+    fixed = tf.keras.Sequential([tf.keras.Input(batch_shape=(1, calibration.shape[1])), *model.layers])
+    conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    # TFLM as pinned by Zephyr 3.7 (48613f7b) rejects per-channel FULLY_CONNECTED.
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints its export signature
+        return conv.convert()
+
+
+def _evaluate_int8(m: Manifest, tflite: Path, spec: TrainSpec, labels: list[str], template: str):
+    """Scores and classes of every training window, run as the firmware runs them."""
+    info = read_model(tflite)
+    decision = (Decision("class", 0.0, True, 1, "none", "", tuple(labels)) if template == "classifier"
+                else Decision("reconstruction_mse", 0.0, True, 1, "normal", "anomaly"))
+    mm = dataclasses.replace(m, model=info, model_path=tflite, decision=decision)
+    scores, classes = [], []
+    for label in spec.data:
+        for path in spec.data[label]:
+            s, c = run_model(mm, load_csv(path, m.columns))
+            scores.append(s)
+            classes.append(c)
+    return np.concatenate(scores), np.concatenate(classes)
+
+
+def train(manifest: Path, out: Path | None = None, epochs: int | None = None, seed: int | None = None,
+          say: Callable[[str], None] = print, progress: bool = True) -> TrainReport:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ log (failures still raise)
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise ToolError("zgen train needs TensorFlow: pip install 'zgen[tf]'") from None
+    tf.config.experimental.enable_op_determinism()
+    tf.get_logger().setLevel("ERROR")
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Statistics for quantized inputs", category=UserWarning)
+
+    m = load_manifest(manifest, features_only=True)
+    spec = load_spec(m)
+    spec.epochs = epochs or spec.epochs
+    spec.seed = spec.seed if seed is None else seed
+    out = Path(out) if out else (m.path.parent / m.doc.data["model"]["file"]).resolve()
+    x, y, labels = _dataset(m, spec)
+    classes = len(labels)
+    rng = np.random.default_rng(spec.seed)
+    train_idx, val_idx = _split(y, spec.validation, rng)
+    say(f"{spec.template}: {len(x)} windows of {x.shape[1]} features "
+        f"({', '.join(f'{lab}: {int((y == k).sum())}' for k, lab in enumerate(labels)) if labels != [''] else 'normal'}); "
+        f"{len(val_idx)} held out; seed {spec.seed}")
+
+    metrics: dict = {}
+    if spec.template == "classifier" and spec.folds:
+        accs = []
+        fold_of = np.empty(len(y), dtype=int)
+        for k in np.unique(y):
+            idx = rng.permutation(np.flatnonzero(y == k))
+            fold_of[idx] = np.arange(len(idx)) % spec.folds
+        for f in range(spec.folds):
+            tr, va = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
+            model = _fit(tf, spec, m, x, y, classes, tr, va, progress=False)
+            accs.append(float((model.predict(x[va], verbose=0).argmax(1) == y[va]).mean()))
+            say(f"  fold {f + 1}/{spec.folds}: float accuracy {accs[-1]:.3f} on {len(va)} windows")
+        metrics["cv_float_accuracy"] = {"folds": spec.folds, "mean": float(np.mean(accs)), "each": accs}
+
+    model = _fit(tf, spec, m, x, y, classes, train_idx, val_idx, progress=progress)
+    calibration = x[train_idx]
+    tflite = _int8(tf, model, calibration)
+    limits = target_limits(_read_bytes(tflite))
+    if limits:
+        raise ToolError(f"the converted model cannot run on Zephyr 3.7's TFLM: {limits[0][1]}")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = out.read_bytes() if out.is_file() else None
+    tmp = out.with_suffix(".tflite.tmp")
+    tmp.write_bytes(tflite)
+    scores, classes_int8 = _evaluate_int8(m, tmp, spec, labels, spec.template)
+    float_out = model.predict(x, verbose=0)
+
+    if spec.template == "classifier":
+        float_cls = float_out.argmax(1)
+        metrics.update({
+            "labels": labels,
+            "float_accuracy": float((float_cls[val_idx] == y[val_idx]).mean()),
+            "int8_accuracy": float((classes_int8[val_idx] == y[val_idx]).mean()),
+            "int8_float_agreement": float((classes_int8 == float_cls).mean()),
+            "confusion_int8": _confusion(y[val_idx], classes_int8[val_idx], classes).tolist(),
+        })
+        say(f"held-out accuracy: float {metrics['float_accuracy']:.3f}, int8 {metrics['int8_accuracy']:.3f}; "
+            f"int8 agrees with float on {metrics['int8_float_agreement']:.1%} of all windows")
+    else:
+        val = scores[val_idx]
+        suggested = float(f"{1.5 * val.max():.2g}")
+        metrics.update({"validation_score": {"max": float(val.max()), "p99": float(np.percentile(val, 99)),
+                                             "mean": float(val.mean())},
+                        "suggested_threshold": suggested,
+                        "threshold_rule": "1.5 x the highest held-out (normal) reconstruction error, int8 model"})
+        say(f"held-out reconstruction error (int8): max {val.max():.4f}, mean {val.mean():.4f}; "
+            f"suggested `- threshold: {{above: {suggested}}}` (copy it into the manifest)")
+
+    tmp.replace(out)
+    report = TrainReport(out, spec.template, len(x), len(val_idx), metrics, [out])
+    if previous is not None and previous != tflite:
+        backup = out.with_suffix(".previous.tflite")
+        backup.write_bytes(previous)
+        say(f"replaced {out} (the previous model is kept as {backup.name})")
+        report.files.append(backup)
+    report.files += _write_report(out, report, scores, y, val_idx, classes_int8)
+    for f in report.files:
+        say(f"wrote {f}")
+    return report
+
+
+def _read_bytes(data: bytes):
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".tflite") as f:
+        f.write(data)
+        f.flush()
+        return read_model(Path(f.name))
+
+
+def _confusion(truth: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
+    c = np.zeros((classes, classes), dtype=int)
+    for t, p in zip(truth, pred):
+        c[t, p] += 1
+    return c
+
+
+def _write_report(out: Path, report: TrainReport, scores, y, val_idx, classes_int8) -> list[Path]:
+    stem = out.with_suffix("")
+    js = Path(f"{stem}.report.json")
+    js.write_text(json.dumps({"model": out.name, "template": report.template, "windows": report.windows,
+                              "validation_windows": report.validation_windows, **report.metrics}, indent=2) + "\n")
+    files = [js]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return files
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    if report.template == "classifier":
+        labels = report.metrics["labels"]
+        c = np.array(report.metrics["confusion_int8"])
+        ax.imshow(c, cmap="Blues")
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                ax.text(j, i, str(c[i, j]), ha="center", va="center",
+                        color="white" if c[i, j] > c.max() / 2 else "black")
+        ax.set_xlabel("predicted (int8, as the firmware runs it)")
+        ax.set_ylabel("recorded")
+        ax.set_title(f"held-out confusion, accuracy {report.metrics['int8_accuracy']:.1%}")
+    else:
+        ax.hist(scores[val_idx], bins=30, label="held-out windows")
+        ax.axvline(report.metrics["suggested_threshold"], color="red", label="suggested threshold")
+        ax.set_xlabel("reconstruction error (int8 model)")
+        ax.set_ylabel("windows")
+        ax.legend()
+    fig.tight_layout()
+    png = Path(f"{stem}.report.png")
+    fig.savefig(png)
+    plt.close(fig)
+    return files + [png]

@@ -1,0 +1,52 @@
+"""The host side of the C runtime (zgen._runtime): the firmware's own feature
+arithmetic, for simulate, training and calibration alike. Model code uses this
+module, never simulate."""
+from __future__ import annotations
+
+import numpy as np
+
+from zgen.data import Recording
+from zgen.manifest import Manifest
+from zgen.pipeline import runtime_config
+
+
+def _windows(pipe, recording: Recording):
+    """Yield (model_input bytes, float features) for each window."""
+    values = np.ascontiguousarray(recording.sensor_values()).tobytes()
+    i = 0
+    while True:
+        i, ready = pipe.push(values, i)
+        if not ready:
+            return
+        yield pipe.features()
+
+
+def extract_features(m: Manifest, recording: Recording) -> np.ndarray:
+    """float32 [windows, features]: the feature vectors the firmware computes
+    for each window of `recording` (needs no model)."""
+    from zgen import _runtime
+
+    pipe = _runtime.Pipeline(runtime_config(m, features_only=True))
+    rows = [feats for _, feats in _windows(pipe, recording)]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+
+
+def run_model(m: Manifest, recording: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """Every window through the firmware's quantisation, TFLM's interpreter and
+    the C score: returns (scores, classes), one per window."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from zgen import _runtime
+
+    pipe = _runtime.Pipeline(runtime_config(m))
+    data = m.model.path.read_bytes()
+    interp = runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
+    t = m.model.inputs[0]
+    scores, classes = [], []
+    for model_in, _ in _windows(pipe, recording):
+        interp.set_input(np.frombuffer(model_in, dtype=t.dtype).reshape(t.shape), 0)
+        interp.invoke()
+        score, cls = pipe.score(model_in, np.ascontiguousarray(interp.get_output(0)).tobytes())
+        scores.append(score)
+        classes.append(cls)
+    return np.array(scores), np.array(classes, dtype=np.int64)
