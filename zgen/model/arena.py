@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zgen.errors import ToolError
@@ -25,6 +25,8 @@ class ArenaMeasurement:
     total: int  # bytes the host interpreter used (head + tail)
     head: int  # non-persistent tensors, planned: the same on every target
     tail: int  # persistent structs: larger on a 64-bit host
+    # TFLM's recording allocator, per kind of allocation: (bytes used, allocations)
+    categories: dict = field(default_factory=dict, compare=False)
 
     @property
     def planned(self) -> int:
@@ -42,6 +44,7 @@ def round_up(size: int) -> int:
 
 
 _LINE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
+_CATEGORY = re.compile(r"'([^']+)' used (\d+) bytes with alignment overhead \(requested \d+ bytes for (\d+) ")
 
 
 def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
@@ -55,7 +58,8 @@ def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
         raise ToolError(
             f"measuring the arena of {model} failed (exit {proc.returncode}): " + " | ".join(tail)
         )
-    return ArenaMeasurement(found["total"], found["head"], found["tail"])
+    categories = {name: (int(used), int(n)) for name, used, n in _CATEGORY.findall(proc.stderr + proc.stdout)}
+    return ArenaMeasurement(found["total"], found["head"], found["tail"], categories)
 
 
 def _child(path: str) -> int:
