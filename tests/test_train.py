@@ -116,3 +116,15 @@ def test_convert_refuses_a_mismatched_model_and_a_tflite(tmp_path, capsys, refer
     src = reference / "models/tflm/hello_world_float.tflite"
     assert main(["model", "convert", str(src), "--manifest", str(ANOMALY), "-o", str(tmp_path / "y.tflite")]) == 2
     assert "cannot be re-quantised" in capsys.readouterr().err
+
+
+def test_convert_a_saved_model(tmp_path):
+    from zgen.model.convert import convert
+
+    tf.keras.utils.set_random_seed(4)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(24,)), tf.keras.layers.Dense(6, activation="relu"),
+                                 tf.keras.layers.Dense(24)])
+    model.export(str(tmp_path / "saved"))
+    r = convert(tmp_path / "saved", ANOMALY, tmp_path / "sm.tflite")
+    info = read_model(r.output)
+    assert info.inputs[0].dtype == "int8" and target_limits(info) == [] and r.windows == 99
