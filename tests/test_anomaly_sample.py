@@ -48,3 +48,14 @@ def test_new_check_and_simulate_never_import_tensorflow(tmp_path):
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_simulate_plot_draws_a_png(tmp_path):
+    import pytest
+
+    pytest.importorskip("matplotlib", reason="--plot needs the [plot] extra")
+    from zgen.cli import main
+
+    out = tmp_path / "a.png"
+    assert main(["simulate", str(ANOMALY), "--plot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000

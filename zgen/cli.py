@@ -38,6 +38,10 @@ def cmd_simulate(args) -> int:
 
     m = load_manifest(args.manifest, data=Path(args.data) if args.data else None)
     sim = run(m)
+    if args.plot:
+        from zgen.plot import plot
+
+        print(f"zgen: wrote {plot(m, sim, Path(args.plot))}", file=sys.stderr)
     if args.json:
         json.dump({"lines": sim.lines,
                    "windows": [{"t": w.t, "score": w.score, "changed": w.changed} for w in sim.windows]},
@@ -139,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("manifest")
     s.add_argument("--data", help="CSV to play instead of the manifest's test data")
     s.add_argument("--json", action="store_true", help="lines and per-window scores as JSON")
+    s.add_argument("--plot", metavar="PNG", help="draw signal, score, threshold and events")
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("test", help="build an app, run it in a simulator and compare with `zgen simulate`")
