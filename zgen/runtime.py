@@ -10,7 +10,7 @@ from zgen.manifest import Manifest
 from zgen.pipeline import runtime_config
 
 
-def _windows(pipe, recording: Recording):
+def windows(pipe, recording: Recording):
     """Yield (model_input bytes, float features) for each window."""
     values = np.ascontiguousarray(recording.sensor_values()).tobytes()
     i = 0
@@ -27,23 +27,28 @@ def extract_features(m: Manifest, recording: Recording) -> np.ndarray:
     from zgen import _runtime
 
     pipe = _runtime.Pipeline(runtime_config(m, features_only=True))
-    rows = [feats for _, feats in _windows(pipe, recording)]
+    rows = [feats for _, feats in windows(pipe, recording)]
     return np.array(rows, dtype=np.float32).reshape(len(rows), -1)
+
+
+def interpreter(model_path):
+    """TFLM's host interpreter for a model, with an arena it cannot run out of."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    data = model_path.read_bytes()
+    return runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
 
 
 def run_model(m: Manifest, recording: Recording) -> tuple[np.ndarray, np.ndarray]:
     """Every window through the firmware's quantisation, TFLM's interpreter and
     the C score: returns (scores, classes), one per window."""
-    from tflite_micro.python.tflite_micro import runtime
-
     from zgen import _runtime
 
     pipe = _runtime.Pipeline(runtime_config(m))
-    data = m.model.path.read_bytes()
-    interp = runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
+    interp = interpreter(m.model.path)
     t = m.model.inputs[0]
     scores, classes = [], []
-    for model_in, _ in _windows(pipe, recording):
+    for model_in, _ in windows(pipe, recording):
         interp.set_input(np.frombuffer(model_in, dtype=t.dtype).reshape(t.shape), 0)
         interp.invoke()
         score, cls = pipe.score(model_in, np.ascontiguousarray(interp.get_output(0)).tobytes())

@@ -15,6 +15,7 @@ from zgen.errors import ZgenError
 from zgen.manifest import Manifest
 from zgen.model.arena import measure, round_up
 from zgen.pipeline import runtime_config
+from zgen.runtime import interpreter, windows
 
 
 @dataclass
@@ -34,13 +35,6 @@ class Simulation:
     windows: list[Window] = field(default_factory=list)
 
 
-def _interpreter(m: Manifest):
-    from tflite_micro.python.tflite_micro import runtime
-
-    data = m.model.path.read_bytes()
-    return runtime.Interpreter.from_bytes(data, arena_size=max(len(data) * 10, 4 << 20))
-
-
 def run(m: Manifest, recording: Recording | None = None, arena_used: int | None = None) -> Simulation:
     from zgen import _runtime
 
@@ -50,7 +44,7 @@ def run(m: Manifest, recording: Recording | None = None, arena_used: int | None 
                            "add `test: {data: data/test.csv}` or pass --data CSV")
     cfg = runtime_config(m)
     pipe = _runtime.Pipeline(cfg)
-    interp = _interpreter(m)
+    interp = interpreter(m.model.path)
     in_dtype = m.model.inputs[0].dtype
     in_shape = m.model.inputs[0].shape
     if arena_used is None:
@@ -59,13 +53,7 @@ def run(m: Manifest, recording: Recording | None = None, arena_used: int | None 
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
-    values = np.ascontiguousarray(rec.sensor_values()).tobytes()
-    i = 0
-    while True:
-        i, ready = pipe.push(values, i)
-        if not ready:
-            break
-        model_in, feats = pipe.features()
+    for model_in, feats in windows(pipe, rec):
         interp.set_input(np.frombuffer(model_in, dtype=in_dtype).reshape(in_shape), 0)
         interp.invoke()
         model_out = np.ascontiguousarray(interp.get_output(0)).tobytes()

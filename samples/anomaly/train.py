@@ -25,6 +25,7 @@ import make_data  # noqa: E402  (the sample's own data generator)
 
 from zgen.data import load_csv  # noqa: E402
 from zgen.manifest import load_manifest  # noqa: E402
+from zgen.model.convert import full_int8  # noqa: E402
 from zgen.runtime import extract_features  # noqa: E402
 
 SEED = 7
@@ -85,20 +86,7 @@ def main() -> int:
     print(f"float val mse: {model.evaluate(val, val, verbose=0):.4f}")
 
     calib = np.concatenate([train, faulty]).astype(np.float32)
-
-    def representative():
-        for row in calib:
-            yield [row[None, :]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    # TFLM as pinned by Zephyr 3.7 (48613f7b) cannot run per-channel FULLY_CONNECTED.
-    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    tflite = conv.convert()
+    tflite = full_int8(tf, tf.lite.TFLiteConverter.from_keras_model(model), calib[:, None, :])
     out = HERE / "model" / "anomaly.tflite"
     out.parent.mkdir(exist_ok=True)
     out.write_bytes(tflite)

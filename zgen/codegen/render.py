@@ -10,11 +10,11 @@ import numpy as np
 
 from zgen import __version__, boards
 from zgen.manifest import Manifest
-from zgen.model.arena import measure, round_up
+from zgen.model.arena import measure
 from zgen.model.ops import RESOLVER_METHOD
 from zgen.pipeline import runtime_config
 from zgen.resources import app_template_dir, runtime_dir
-from zgen.simulate import Simulation
+from zgen.simulate import Simulation, plan_arena
 
 FEATURE_ENUM = {1: "ZGEN_FEATURE_NORMALIZE", 2: "ZGEN_FEATURE_RMS", 3: "ZGEN_FEATURE_MEAN",
                 4: "ZGEN_FEATURE_STD", 5: "ZGEN_FEATURE_PEAK", 6: "ZGEN_FEATURE_MIN", 7: "ZGEN_FEATURE_MAX"}
@@ -120,7 +120,7 @@ def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> 
     cfg = runtime_config(m)
     if arena_used_host is None:
         arena_used_host = measure(m.model.path).total
-    arena_size = m.arena if isinstance(m.arena, int) else round_up(arena_used_host)
+    arena_size = plan_arena(m, arena_used_host)
     arena_note = (f"set in the manifest; the host measured {arena_used_host} bytes" if isinstance(m.arena, int)
                   else f"TFLM's host interpreter measured {arena_used_host} bytes (64-bit structs, an upper "
                        "bound of the 32-bit need), rounded up to 16")

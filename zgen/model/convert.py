@@ -28,6 +28,26 @@ class ConvertReport:
     max_abs_error: float
 
 
+def full_int8(tf, conv, calibration: np.ndarray) -> bytes:
+    """Convert with TFLiteConverter `conv` to full int8 (int8 input and output)
+    that Zephyr 3.7's TFLM runs; `calibration` holds one model input per row,
+    batch dimension included."""
+
+    def representative():
+        for row in calibration:
+            yield [row.astype(np.float32)]
+
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    # TFLM as pinned by Zephyr 3.7 (48613f7b) rejects per-channel FULLY_CONNECTED.
+    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints its export signature
+        return conv.convert()
+
+
 def _source_kind(src: Path) -> str:
     if src.is_dir() and (src / "saved_model.pb").is_file():
         return "saved_model"
@@ -78,19 +98,7 @@ def convert(src: Path, manifest: Path, out: Path, data: Path | None = None) -> C
                            "change the window or the reductions' frames, or convert a model for these features")
     batch = [1, *shape[1:]]
 
-    def representative():
-        for row in feats:
-            yield [row.reshape(batch).astype(np.float32)]
-
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    # TFLM as pinned by Zephyr 3.7 (48613f7b) rejects per-channel FULLY_CONNECTED.
-    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    with contextlib.redirect_stdout(io.StringIO()):
-        tflite = conv.convert()
+    tflite = full_int8(tf, conv, feats.reshape(len(feats), *batch))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tflite.tmp")
     tmp.write_bytes(tflite)

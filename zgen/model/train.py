@@ -8,9 +8,7 @@ suggested threshold is printed and written to the report for the user to copy.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import sys
@@ -23,6 +21,7 @@ import numpy as np
 from zgen.data import load_csv
 from zgen.errors import Problem, ToolError, ZgenError
 from zgen.manifest import Decision, Manifest, load_manifest
+from zgen.model.convert import full_int8
 from zgen.model.ops import target_limits
 from zgen.model.tflite import read_model
 from zgen.runtime import extract_features, run_model
@@ -159,23 +158,10 @@ def _fit(tf, spec: TrainSpec, m: Manifest, x, y, classes: int, train_idx, val_id
 
 
 def _int8(tf, model, calibration: np.ndarray) -> bytes:
-    def representative():
-        for row in calibration:
-            yield [row[None, :].astype(np.float32)]
-
     # A fixed batch of one (the trained layers, shared): static shapes convert to
     # plain RESHAPE instead of SHAPE / STRIDED_SLICE / PACK computing it at run time.
     fixed = tf.keras.Sequential([tf.keras.Input(batch_shape=(1, calibration.shape[1])), *model.layers])
-    conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    # TFLM as pinned by Zephyr 3.7 (48613f7b) rejects per-channel FULLY_CONNECTED.
-    conv._experimental_disable_per_channel_quantization_for_dense_layers = True
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints its export signature
-        return conv.convert()
+    return full_int8(tf, tf.lite.TFLiteConverter.from_keras_model(fixed), calibration[:, None, :])
 
 
 def _evaluate_int8(m: Manifest, tflite: Path, spec: TrainSpec, labels: list[str], template: str):
