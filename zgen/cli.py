@@ -104,6 +104,20 @@ def cmd_model_convert(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from dataclasses import asdict
+
+    from zgen.doctor import checks, report
+
+    items = checks()
+    if args.json:
+        json.dump([asdict(c) for c in items], sys.stdout, indent=1)
+        print()
+    else:
+        print(report(items))
+    return 0
+
+
 def cmd_schema(args) -> int:
     from zgen.resources import schema_path
 
@@ -172,6 +186,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, help="override train.epochs")
     s.add_argument("--seed", type=int, help="override train.seed")
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("doctor", help="what is installed (workspace, toolchains, simulators) and how to fix the rest")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_doctor)
 
     s = sub.add_parser("schema", help="print the manifest's JSON Schema")
     s.set_defaults(func=cmd_schema)
