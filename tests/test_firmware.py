@@ -58,3 +58,20 @@ def test_firmware_prints_the_simulated_event_lines(app, sim):
     record.write_text(json.dumps({"board": out.build.build_dir.name, "memory": out.build.memory,
                                   "arena_used": used, "arena_size": size, "overruns": out.comparison.overruns,
                                   "build_s": round(out.build.seconds, 1), "run_s": round(out.run.seconds, 2)}))
+
+
+def test_float_classifier_on_mps2_an385(reference):
+    """The Arduino float gesture model (../shared/reference) on QEMU's MPS2 AN385:
+    classifier post-processing and float TFLM kernels on the target, same lines
+    as the host."""
+    from zgen.testing.session import run_test
+
+    if find_workspace() is None or shutil.which("qemu-system-arm") is None:
+        pytest.skip("needs a Zephyr workspace and qemu-system-arm")
+    manifest = Path(__file__).parent / "manifests" / "gesture_reference.yaml"
+    app = APP.parent / "gesture"
+    assert main(["new", str(manifest), "-o", str(app), "--force", "--board", "mps2/an385"]) == 0
+    out = run_test(app, "qemu", board="mps2/an385", say=lambda s: None, timeout=600)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    assert sum(" event=punch" in line for line in out.run.lines) == 1
