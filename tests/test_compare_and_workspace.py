@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from zgen.cli import main
 from zgen.testing.compare import arena_figures, compare

@@ -8,7 +8,7 @@ from pathlib import Path
 from zgen import boards
 from zgen.data import load_csv
 from zgen.errors import Problem, ZgenError
-from zgen.manifest import REDUCTIONS, Decision, Feature, Manifest, Sensor
+from zgen.manifest import Decision, Feature, Manifest, Sensor
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from zgen.data import load_csv
 from zgen.errors import Problem, ToolError, ZgenError
 from zgen.manifest import load_manifest
 from zgen.model.ops import target_limits
