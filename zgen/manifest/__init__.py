@@ -16,7 +16,6 @@ from zgen.manifest import schema_check, yamlpos
 from zgen.model.tflite import ModelInfo
 from zgen.sensors import SensorKind
 
-REDUCTIONS = ("rms", "mean", "std", "peak", "min", "max")
 
 
 @dataclass(frozen=True)
