@@ -27,7 +27,8 @@ class Problem:
 def _where(file: str | None, line: int | None, col: int | None) -> str:
     if not file:
         return ""
-    shown = os.path.relpath(file) if os.path.isabs(file) and not file.startswith("..") else file
+    # Relative to the current directory when that is shorter.
+    shown = os.path.relpath(file) if os.path.isabs(file) else file
     if len(shown) > len(file):
         shown = file
     if line is None:

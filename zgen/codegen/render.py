@@ -107,12 +107,10 @@ def _streams(m: Manifest) -> list[dict]:
     return streams
 
 
-def sim_boards(m: Manifest) -> list[str]:
+def sim_boards() -> list[str]:
     """Boards the app gets replay overlays for: every simulated catalogue board."""
-    names = [b.name for b in boards.catalogue().values() if b.simulated]
-    if m.board.simulated and m.board.name not in names:
-        names.append(m.board.name)
-    return sorted(names)
+    # The manifest's board comes from the catalogue, so a simulated one is among these.
+    return sorted(b.name for b in boards.catalogue().values() if b.simulated)
 
 
 def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> Rendered:
@@ -143,7 +141,7 @@ def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> 
         "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
-        "sim_boards": sim_boards(m), "end_line": end_line, "events": events,
+        "sim_boards": sim_boards(), "end_line": end_line, "events": events,
         "min_ram_kb": 16,
         "example_lines": [sim.lines[0], *(sim.lines[1:3]), *(events[:2]), sim.lines[-1]],
     }
