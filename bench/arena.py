@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Arena plan vs firmware: for each model, the arena TFLM's host interpreter
-measures, the arena zgen generates, and the arena the firmware reports
-(`arena_used` of its start line) on a QEMU board, in one run.
+measures, the Cortex-M use zgen predicts from it (host head + replayed 32-bit
+tail, zgen/model/tflm_layout.py), the arena zgen generates, and the arena the
+firmware reports (`arena_used` of its start line) on a QEMU board, in one run.
 
 Needs a Zephyr workspace (see README, Firmware) and ../shared/reference.
 Run: python bench/arena.py [--only NAME]   (writes bench/out/arena.md)
@@ -32,6 +33,14 @@ MODELS = {
     "ad01_int8": (REFERENCE / "mlperf_tiny/ad01_int8.tflite", "mps2/an385", 640,
                   "  - anomaly_score: {kind: reconstruction_mse}\n  - threshold: {above: 10}\n"),
     "anomaly (sample)": (REPO / "samples/anomaly/model/anomaly.tflite", "qemu_cortex_m3", None, None),
+    # Beyond the four the issue names: float, CONV/DEPTHWISE/ADD/MAX_POOL mixes, a 100 KB arena.
+    "magic_wand (float)": (REFERENCE / "tflm/magic_wand.tflite", "mps2/an385", 384,
+                           "  - classify: {labels: [w, r, l, n]}\n  - threshold: {above: 0.5}\n"),
+    "pretrainedResnet_quant": (REFERENCE / "mlperf_tiny/pretrainedResnet_quant.tflite", "mps2/an385", 3072,
+                               "  - classify: {labels: [" + ", ".join(f"c{i}" for i in range(10)) + "]}\n"
+                               "  - threshold: {above: 0.5}\n"),
+    "vww_96_int8": (REFERENCE / "mlperf_tiny/vww_96_int8.tflite", "mps2/an385", 27648,
+                    "  - classify: {labels: [no, yes]}\n  - threshold: {above: 0.5}\n"),
 }
 
 
@@ -47,6 +56,20 @@ def probe_manifest(name: str, model: Path, board: str, length: int, post: str) -
         f"window: {{length: {length}, stride: {length}}}\nfeatures: []\n"
         f"model: {{file: {model}}}\npostprocess:\n{post}test: {{data: data.csv}}\n")
     return folder / "probe.yaml"
+
+
+def _runs_with(runner, arena: int) -> bool:
+    """Build the probe with another arena (prj.conf) and say whether
+    AllocateTensors() succeeds; zgen new --force restores prj.conf."""
+    conf = runner.app / "prj.conf"
+    original = conf.read_text()
+    conf.write_text(original + f"\nCONFIG_ZGEN_ARENA_SIZE={arena}\n")
+    try:
+        runner.build()
+        run = runner.run(timeout=60)  # TFLM aborts (and the board hangs) on some failures
+    finally:
+        conf.write_text(original)
+    return bool(run.lines) and run.lines[0].startswith("zgen: start ")
 
 
 def main() -> int:
@@ -79,11 +102,18 @@ def main() -> int:
             print(run.output[-2000:], file=sys.stderr)
             return 1
         flash = build.memory.get("FLASH", (0, 0))[0]
-        rows.append((name, board, host.total, host.head, host.tail, size, used, size / used, flash))
-        print(f"{name}: host {host.total}, generated {size}, firmware {used} ({size / used:.2f}x)", flush=True)
-    table = ["| model | board | host total | host head | host tail | generated arena | firmware arena_used | "
-             "generated / used | flash B |", "|---|---|---|---|---|---|---|---|---|"]
-    table += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | {r[7]:.2f} | {r[8]} |" for r in rows]
+        predicted = host.used_on("arm")
+        # One arena step (16 B) below the plan must fail: then the plan is the
+        # smallest arena that runs, whatever the printed use.
+        below = _runs_with(runner, size - 16)
+        rows.append((name, board, host.total, host.head, host.tail, predicted, size, used, size / used,
+                     "fails" if not below else "RUNS", flash))
+        print(f"{name}: host {host.total}, predicted use {predicted}, generated {size}, firmware use {used} "
+              f"({size / used:.3f}x); {size - 16} B: {'runs' if below else 'fails'}", flush=True)
+    table = ["| model | board | host total | host head | host tail | predicted Cortex-M use | generated arena | "
+             "firmware arena_used | generated / used | generated - 16 B | flash B |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |" for r in rows]
     OUT.mkdir(exist_ok=True)
     (OUT / "arena.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))

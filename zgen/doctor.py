@@ -47,9 +47,8 @@ def checks() -> list[Check]:
     else:
         out.append(Check("Zephyr workspace", True, f"{ws.topdir} (Zephyr {ws.version}, found by {ws.found_by})",
                          needed_for="zgen test"))
-        tflm = [p for p in (ws.topdir / "optional/modules/lib/tflite-micro", ws.topdir / "modules/lib/tflite-micro")
-                if (p / "tensorflow/lite/micro").is_dir()]
-        out.append(Check("tflite-micro module", bool(tflm), str(tflm[0]) if tflm else "not in the workspace",
+        tflm = ws.tflite_micro
+        out.append(Check("tflite-micro module", bool(tflm), str(tflm) if tflm else "not in the workspace",
                          "west config manifest.group-filter -- +optional && west update tflite-micro",
                          "every generated app"))
     sdk = _sdk_dir()

@@ -13,7 +13,7 @@ from zgen import __version__
 from zgen.data import Recording
 from zgen.errors import ZgenError
 from zgen.manifest import Manifest
-from zgen.model.arena import measure, round_up
+from zgen.model.arena import ArenaMeasurement, measure
 from zgen.pipeline import runtime_config
 from zgen.runtime import interpreter, windows
 
@@ -35,7 +35,7 @@ class Simulation:
     windows: list[Window] = field(default_factory=list)
 
 
-def run(m: Manifest, recording: Recording | None = None, arena_used: int | None = None) -> Simulation:
+def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement | None = None) -> Simulation:
     from zgen import _runtime
 
     rec = recording or m.recording
@@ -47,9 +47,10 @@ def run(m: Manifest, recording: Recording | None = None, arena_used: int | None 
     interp = interpreter(m.model.path)
     in_dtype = m.model.inputs[0].dtype
     in_shape = m.model.inputs[0].shape
-    if arena_used is None:
-        arena_used = measure(m.model.path).total
-    arena_size = plan_arena(m, arena_used)
+    # The start line shows what the firmware on the manifest's board will print.
+    arena = arena or measure(m.model.path)
+    arena_used = arena.used_on(m.board.arch)
+    arena_size = plan_arena(m, arena, m.board.arch)
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
@@ -64,6 +65,7 @@ def run(m: Manifest, recording: Recording | None = None, arena_used: int | None 
     return sim
 
 
-def plan_arena(m: Manifest, measured_total: int) -> int:
-    """The arena the app is generated with: the manifest's size, or the measurement."""
-    return m.arena if isinstance(m.arena, int) else round_up(measured_total)
+def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str) -> int:
+    """The arena the app is generated with for boards of `arch`: the manifest's
+    size, or the plan from the measurement."""
+    return m.arena if isinstance(m.arena, int) else arena.planned_for(arch)

@@ -28,6 +28,14 @@ class Workspace:
                 fields[k.strip()] = v.strip()
         return f"{fields.get('VERSION_MAJOR')}.{fields.get('VERSION_MINOR')}.{fields.get('PATCHLEVEL')}"
 
+    @property
+    def tflite_micro(self) -> Path | None:
+        """The tflite-micro module (group `optional` in Zephyr's west.yml)."""
+        for p in (self.topdir / "optional/modules/lib/tflite-micro", self.topdir / "modules/lib/tflite-micro"):
+            if (p / "tensorflow/lite/micro").is_dir():
+                return p
+        return None
+
 
 def _is_zephyr(path: Path) -> bool:
     return (path / "VERSION").is_file() and (path / "cmake" / "modules" / "zephyr_default.cmake").is_file()

@@ -20,9 +20,9 @@ def generate(m: Manifest, app: Path, force: bool = False) -> tuple[WriteReport, 
         raise ZgenError.at(str(m.path), 1, 1, "the manifest has no test data",
                            "add `test: {data: data/test.csv}`: the replay source and tests play it")
     app = Path(app).resolve()
-    used = measure(m.model.path).total
-    sim = run(m, arena_used=used)
-    rendered = render(m, sim, arena_used_host=used)
+    arena = measure(m.model.path)
+    sim = run(m, arena=arena)
+    rendered = render(m, sim, arena)
     lock = Lock(
         version=__version__,
         manifest=os.path.relpath(m.path.resolve(), app),

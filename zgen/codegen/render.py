@@ -9,7 +9,7 @@ import numpy as np
 
 from zgen import __version__, boards
 from zgen.manifest import Manifest
-from zgen.model.arena import measure
+from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import RESOLVER_METHOD
 from zgen.pipeline import runtime_config
 from zgen.resources import app_template_dir, runtime_dir
@@ -53,8 +53,7 @@ def _c_rows(raw: np.ndarray) -> str:
 @dataclass(frozen=True)
 class Rendered:
     files: dict[str, bytes]  # path relative to the app -> content
-    arena_size: int
-    arena_used_host: int
+    arena_size: int  # for the manifest's board
 
 
 def _env() -> jinja2.Environment:
@@ -113,14 +112,17 @@ def sim_boards() -> list[str]:
     return sorted(b.name for b in boards.catalogue().values() if b.simulated)
 
 
-def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> Rendered:
+def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) -> Rendered:
     cfg = runtime_config(m)
-    if arena_used_host is None:
-        arena_used_host = measure(m.model.path).total
-    arena_size = plan_arena(m, arena_used_host)
-    arena_note = (f"set in the manifest; the host measured {arena_used_host} bytes" if isinstance(m.arena, int)
-                  else f"TFLM's host interpreter measured {arena_used_host} bytes (64-bit structs, an upper "
-                       "bound of the 32-bit need), rounded up to 16")
+    arena = arena or measure(m.model.path)
+    arena_size = plan_arena(m, arena, m.board.arch)
+    # Arm boards get the arena replayed for Cortex-M; native_sim (i386) and
+    # RISC-V lay TFLM's structs out differently and get the host's upper bound.
+    arena_arm, arena_other = plan_arena(m, arena, "arm"), plan_arena(m, arena, "posix")
+    if isinstance(m.arena, int):
+        arena_note = f"set in the manifest; Cortex-M needs {arena.used_on('arm')} B ({arena.note_for('arm')})"
+    else:
+        arena_note = f"Arm: {arena.note_for('arm')}; other targets: {arena.note_for('posix')}"
     model_bytes = m.model.path.read_bytes()
     dsize = {0: 4, 1: 1, 2: 1}
     sensors = _sensor_ctx(m)
@@ -138,7 +140,8 @@ def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> 
         "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],
         "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,
         "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
-        "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_note": arena_note,
+        "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_arm": arena_arm, "arena_other": arena_other,
+        "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         "sim_boards": sim_boards(), "end_line": end_line, "events": events,
@@ -180,7 +183,7 @@ def render(m: Manifest, sim: Simulation, arena_used_host: int | None = None) -> 
             files["lib/zgen/" + src.relative_to(runtime_dir()).as_posix()] = src.read_bytes()
     files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
     out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
-    return Rendered(out, arena_size, arena_used_host)
+    return Rendered(out, arena_size)
 
 
 def _board_conf(board) -> str:

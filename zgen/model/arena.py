@@ -1,11 +1,13 @@
-"""The tensor arena a model needs, measured by running it in TFLM's host
-interpreter (never guessed).
+"""The tensor arena a model needs: measured by running it in TFLM's host
+interpreter, then carried over to the 32-bit target.
 
 The interpreter runs in a child process: TFLM can crash, rather than fail
 cleanly, on arenas that are too small or on hostile models, and a crash must not
-take zgen down with it. The host is 64-bit, so its persistent structs are larger
-than on a 32-bit MCU; the measured total is therefore an upper bound of the
-target's need, and that difference is the plan's stated margin.
+take zgen down with it. The host measures the head (the planned tensors), which
+is the same on every target. Its tail (persistent structs and kernel data) is
+that of a 64-bit build of a later TFLM, so for Arm boards the tail is replayed
+for Cortex-M at the module's revision (zgen.model.tflm_layout); other targets,
+and models the replay does not cover, get the host total, an upper bound.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zgen.errors import ToolError
+from zgen.model.tflite import read_model
+from zgen.model.tflm_layout import TFLM_REVISION, Replay, replay, unsupported
 
 ALIGN = 16  # TFLM aligns arena buffers to 16 bytes; keep the size a multiple
 
@@ -27,16 +31,46 @@ class ArenaMeasurement:
     tail: int  # persistent structs: larger on a 64-bit host
     # TFLM's recording allocator, per kind of allocation: (bytes used, allocations)
     categories: dict = field(default_factory=dict, compare=False)
+    target: Replay | None = None  # the allocations replayed for Cortex-M, when the replay covers the model
+    target_gap: str | None = None  # why it does not
 
     @property
-    def planned(self) -> int:
-        """The arena to generate: the host total rounded up to ALIGN."""
-        return round_up(self.total)
+    def target_tail(self) -> int | None:
+        return self.target.tail if self.target else None
 
-    @property
-    def margin_note(self) -> str:
-        return ("host-measured total (64-bit structs, an upper bound of the 32-bit need) "
-                f"rounded up to {ALIGN} bytes")
+    def used_on(self, arch: str) -> int:
+        """arena_used_bytes() the firmware will report on a board of this arch."""
+        if arch == "arm" and self.target is not None:
+            return self.head + self.target.tail
+        return self.total
+
+    def needed_on(self, arch: str) -> int:
+        """The smallest arena AllocateTensors() succeeds with: the use, or the
+        transient need of Prepare and planning when that is larger."""
+        if self.target is None:
+            return self.total
+        if arch == "arm":
+            return max(self.used_on(arch), self.target.transient)
+        # Other 32-bit targets (native_sim's i386, RV32) are not replayed; the
+        # host total bounds their use, and their transient need is close to
+        # Cortex-M's.
+        return max(self.total, self.target.transient)
+
+    def planned_for(self, arch: str) -> int:
+        """The arena to generate for that arch: the need rounded up to ALIGN.
+        The replay is byte-exact on the models measured (bench/arena.py), so
+        the only margin is the rounding."""
+        return round_up(self.needed_on(arch))
+
+    def note_for(self, arch: str) -> str:
+        if arch == "arm" and self.target is not None:
+            why = (f"; AllocateTensors() needs {self.target.transient} B on the way (Prepare's temporary "
+                   "tensors, planning)" if self.target.transient > self.used_on(arch) else "")
+            return (f"head {self.head} B measured by TFLM's host interpreter + tail {self.target.tail} B "
+                    f"replayed for Cortex-M (TFLM {TFLM_REVISION}){why}, rounded up to {ALIGN} B")
+        why = f" ({self.target_gap})" if arch == "arm" and self.target_gap else ""
+        return (f"{self.total} B measured by TFLM's 64-bit host interpreter, an upper bound of a 32-bit "
+                f"target's need{why}, rounded up to {ALIGN} B")
 
 
 def round_up(size: int) -> int:
@@ -59,7 +93,9 @@ def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
             f"measuring the arena of {model} failed (exit {proc.returncode}): " + " | ".join(tail)
         )
     categories = {name: (int(used), int(n)) for name, used, n in _CATEGORY.findall(proc.stderr + proc.stdout)}
-    return ArenaMeasurement(found["total"], found["head"], found["tail"], categories)
+    info = read_model(model)
+    return ArenaMeasurement(found["total"], found["head"], found["tail"], categories,
+                            replay(info), unsupported(info))
 
 
 def _child(path: str) -> int:

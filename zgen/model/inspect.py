@@ -30,8 +30,12 @@ def report(path: Path, with_arena: bool = True) -> dict:
         "resolver": [RESOLVER_METHOD.get(op, None) for op in info.ops_used],
         "target_limits": [{"operator": i, "problem": what, "fix": fix} for i, what, fix in target_limits(info)],
         "tensors": [asdict(t) for t in info.tensors],
-        "arena": None if arena is None else {"host_total": arena.total, "head": arena.head, "tail": arena.tail,
-                                             "planned": arena.planned, "note": arena.margin_note},
+        "arena": None if arena is None else {
+            "host_total": arena.total, "head": arena.head, "tail": arena.tail,
+            "cortex_m_tail": arena.target_tail, "cortex_m_used": arena.used_on("arm"),
+            "cortex_m_needed": arena.needed_on("arm"),
+            "planned_arm": arena.planned_for("arm"), "planned_other": arena.planned_for("posix"),
+            "note": arena.note_for("arm")},
     }
 
 
@@ -50,7 +54,8 @@ def text(r: dict) -> str:
         lines.append(f"  NOT RUNNABLE on Zephyr 3.7's TFLM: operator {p['operator']} {p['problem']}; {p['fix']}")
     if r["arena"]:
         a = r["arena"]
-        lines.append(f"  arena: {a['host_total']} bytes measured on the host (head {a['head']}, tail {a['tail']}); "
-                     f"generated apps get {a['planned']}: {a['note']}")
+        lines.append(f"  arena: {a['host_total']} bytes measured on the host (head {a['head']}, tail {a['tail']})")
+        lines.append(f"  arena on Cortex-M: {a['cortex_m_used']} bytes in use, {a['cortex_m_needed']} needed; generated apps get {a['planned_arm']} on Arm "
+                     f"boards ({a['note']}) and {a['planned_other']} elsewhere")
     lines.append(f"  tensors: {len(r['tensors'])}")
     return "\n".join(lines)

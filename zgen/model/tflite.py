@@ -30,6 +30,8 @@ class TensorInfo:
     scales: tuple[float, ...]
     zero_points: tuple[int, ...]
     quantized_dimension: int
+    variable: bool = False  # a state tensor kept across invocations (TFLM gives it persistent memory)
+    constant: bool = False  # its data is in the flatbuffer (weights), so the arena plans no buffer for it
 
     @property
     def count(self) -> int:
@@ -57,6 +59,7 @@ class OperatorUse:
     op: str  # builtin name (FULLY_CONNECTED) or CUSTOM:<name>
     inputs: tuple[int, ...] = ()  # tensor indexes (-1: optional input absent)
     subgraph: int = 0
+    outputs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class ModelInfo:
         return self.sha256[:8]
 
 
-def _tensor(t) -> TensorInfo:
+def _tensor(t, model) -> TensorInfo:
     q = t.Quantization()
     scales: tuple[float, ...] = ()
     zps: tuple[int, ...] = ()
@@ -97,6 +100,8 @@ def _tensor(t) -> TensorInfo:
         scales=scales,
         zero_points=zps,
         quantized_dimension=qdim,
+        variable=bool(t.IsVariable()),
+        constant=model.Buffers(t.Buffer()).DataLength() > 0 or model.Buffers(t.Buffer()).Offset() > 1,
     )
 
 
@@ -129,9 +134,10 @@ def read_model(path: Path) -> ModelInfo:
             for i in range(sg.OperatorsLength()):
                 op = sg.Operators(i)
                 inputs = tuple(int(op.Inputs(k)) for k in range(op.InputsLength()))
-                operators.append(OperatorUse(i, codes[op.OpcodeIndex()], inputs, s))
+                outputs = tuple(int(op.Outputs(k)) for k in range(op.OutputsLength()))
+                operators.append(OperatorUse(i, codes[op.OpcodeIndex()], inputs, s, outputs))
         sg = model.Subgraphs(0)
-        tensors = tuple(_tensor(sg.Tensors(i)) for i in range(sg.TensorsLength()))
+        tensors = tuple(_tensor(sg.Tensors(i), model) for i in range(sg.TensorsLength()))
         inputs = tuple(tensors[sg.Inputs(i)] for i in range(sg.InputsLength()))
         outputs = tuple(tensors[sg.Outputs(i)] for i in range(sg.OutputsLength()))
     except ModelFormatError:
