@@ -45,13 +45,13 @@ MODELS = {
 
 
 def probe_manifest(name: str, model: Path, board: str, length: int, post: str) -> Path:
-    folder = OUT / "arena" / name.split()[0]
+    folder = OUT / "arena" / name.split()[0].lower()
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     rows = rng.uniform(-1, 1, size=2 * length)
     (folder / "data.csv").write_text("x\n" + "".join(f"{v:.3f}\n" for v in rows))
     (folder / "probe.yaml").write_text(
-        f"zgen: 1\nname: probe_{name.split()[0]}\nboard: {board}\n"
+        f"zgen: 1\nname: probe_{name.split()[0].lower()[:24]}\nboard: {board}\n"
         "sensors:\n  x: {kind: adc, rate_hz: 100, columns: [x]}\n"
         f"window: {{length: {length}, stride: {length}}}\nfeatures: []\n"
         f"model: {{file: {model}}}\npostprocess:\n{post}test: {{data: data.csv}}\n")

@@ -21,6 +21,7 @@ FIRMWARE = {
     "mlperf_tiny/kws_ref_model.tflite": 22980,  # qemu_cortex_m3
     "mlperf_tiny/ad01_int8.tflite": 2436,  # mps2/an385
     "anomaly sample": 916,  # qemu_cortex_m3
+    "tflm/magic_wand.tflite": 15312,  # mps2/an385, float
 }
 
 
@@ -41,6 +42,9 @@ def test_cortex_m_use_is_what_the_firmware_reports(reference, name):
 SMALLEST_RUNNING = {
     "tflm/hello_world_int8.tflite": 1104,
     "mlperf_tiny/kws_ref_model.tflite": 22992,
+    "mlperf_tiny/ad01_int8.tflite": 2816,
+    "anomaly sample": 1344,
+    "tflm/magic_wand.tflite": 15312,
 }
 
 

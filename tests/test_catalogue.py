@@ -1,10 +1,16 @@
-"""The board catalogue against the Zephyr tree it claims to describe (skipped,
-with the reason, without a workspace)."""
+"""The board catalogue against the Zephyr tree it claims to describe, against
+pyOCD's target list and, where Renode is installed, against Renode's platform
+files (each skipped, with the reason, without them)."""
 from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 
 from zgen.boards import catalogue
+from zgen.sensors import KINDS
 from zgen.workspace import find_workspace
 
 BOARDS = sorted(catalogue())
@@ -26,15 +32,85 @@ def test_catalogue_entry_matches_the_tree(zephyr, name):
     f = facts(zephyr, name)
     assert (b.flash_kb, b.ram_kb) == (f["flash_kb"], f["ram_kb"])
     assert b.core == f["core"]
+    if f["fpu"] is not None:  # native_sim: the host's
+        assert (b.fpu, b.dsp) == (f["fpu"], f["dsp"])
     assert list(b.leds) == f["leds"]
     assert b.console == f["console"]
     assert set(b.buses) <= set(f["buses"]), set(b.buses) - set(f["buses"])
-    assert b.simulators.get("qemu", {}).get("machine") == f["qemu_machine"]
+    assert list(b.sensors) == f["sensors"]
+    qemu = b.simulators.get("qemu", {})
+    assert qemu.get("machine") == f["qemu_machine"]
+    if qemu:
+        assert qemu.get("cpu") == f["qemu_cpu"]
+        assert list(qemu.get("extra_args", [])) == f["qemu_extra"]
+    if "renode" in f["emulators"]:  # Renode also models boards whose board.cmake does not say so
+        renode = b.simulators.get("renode", {})
+        assert renode.get("uart") == f["renode_uart"]
+        assert renode.get("resc") == f["renode_resc"]
     assert b.pyocd_target == f["pyocd_target"]
     assert set(b.runners) == set(f["runners"]) | ({"pyocd"} if f["pyocd_target"] else set())
+
+
+def test_tree_sensor_table_matches_the_drivers(zephyr):
+    """Each kind tree_facts gives a compatible is a channel its Zephyr driver reads."""
+    from tree_facts import SENSOR_KINDS, driver_channels, sensor_bindings, sensor_driver
+
+    for compat, kinds in SENSOR_KINDS.items():
+        assert compat in sensor_bindings(zephyr), f"{compat}: no binding under dts/bindings/sensor"
+        driver = sensor_driver(zephyr, compat)
+        assert driver, f"{compat}: no driver under drivers/sensor"
+        channels = driver_channels(zephyr, driver)
+        for kind in kinds:
+            assert KINDS[kind].channel in channels, f"{compat}: {driver} has no {KINDS[kind].channel}"
 
 
 def test_every_entry_is_complete():
     for b in catalogue().values():
         assert b.flash_kb > 0 and b.ram_kb > 0 and b.core and b.console, b.name
         assert "/" not in b.file_stem
+        assert b.arch in ("arm", "riscv", "posix"), b.name
+        for s in b.sensors:
+            assert set(s) == {"kind", "node", "compatible"} and s["kind"] in KINDS, (b.name, s)
+        for sim, conf in b.simulators.items():
+            assert sim in ("native_sim", "qemu", "renode"), (b.name, sim)
+            if sim == "renode":
+                assert conf["platform"].startswith("platforms/") and conf["platform"].endswith(".repl")
+
+
+def test_simulation_only_boards():
+    """Replay is the sensor source only on boards nothing flashes; real boards that a simulator
+    also models keep their real sensors and LEDs."""
+    simulated = {b.name for b in catalogue().values() if b.simulated}
+    assert {"native_sim", "qemu_cortex_m3", "mps2/an385", "mps2/an521/cpu0", "qemu_riscv32"} <= simulated
+    assert not simulated & {"nrf52840dk/nrf52840", "hifive1", "arduino_nano_33_ble", "disco_l475_iot1"}
+
+
+def test_pyocd_targets_are_built_into_pyocd():
+    pytest.importorskip("pyocd")
+    from pyocd.target import TARGET  # pyOCD's built-in targets (no CMSIS packs needed)
+
+    targets = {b.name: b.pyocd_target for b in catalogue().values() if b.pyocd_target}
+    assert targets, "no catalogue board names a pyOCD target"
+    for name, target in targets.items():
+        assert target in TARGET, f"{name}: pyOCD has no built-in target {target}"
+        assert "pyocd" in catalogue()[name].runners, name
+
+
+def _renode_platforms() -> Path | None:
+    """The platforms/ folder of an installed Renode (RENODE, RENODE_PATH or renode on PATH)."""
+    for exe in (os.environ.get("RENODE"), os.environ.get("RENODE_PATH") and
+                str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode")):
+        if exe:
+            for base in (Path(exe).resolve().parent, Path(exe).resolve().parent.parent / "share/renode"):
+                if (base / "platforms").is_dir():
+                    return base / "platforms"
+    return None
+
+
+@pytest.mark.parametrize("name", [n for n in BOARDS if "renode" in catalogue()[n].simulators])
+def test_renode_platform_exists(name):
+    platforms = _renode_platforms()
+    if platforms is None:
+        pytest.skip("Renode is not installed (RENODE, RENODE_PATH, PATH)")
+    rel = catalogue()[name].simulators["renode"]["platform"]
+    assert (platforms.parent / rel).is_file(), f"{name}: no {rel} in {platforms.parent}"

@@ -1,5 +1,6 @@
-"""Real firmware: the anomaly sample built with west and run on native_sim and
-QEMU (qemu_cortex_m3) prints exactly `zgen simulate`'s event lines.
+"""Real firmware: the anomaly sample built with west and run on native_sim,
+QEMU (qemu_cortex_m3) and Renode (nrf52840dk/nrf52840, the app's robot suite)
+prints exactly `zgen simulate`'s event lines.
 
 Needs a Zephyr 3.7 workspace (ZEPHYR_BASE, the west workspace around the
 current directory, or ~/zephyrproject) with the tflite-micro module, west, and
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.firmware
 # One fixed location for every checkout, so rebuilds are incremental and ccache
 # hits (its keys include the build folder's path): minutes become seconds.
 APP = Path(os.environ.get("ZGEN_FIRMWARE_TEST_DIR", Path.home() / ".cache" / "zgen" / "firmware-tests")) / "motor"
-NEEDS = {"native_sim": ["gcc"], "qemu": ["qemu-system-arm", "arm-none-eabi-gcc"]}
+NEEDS = {"native_sim": ["gcc"], "qemu": ["qemu-system-arm", "arm-none-eabi-gcc"], "renode": ["arm-none-eabi-gcc"]}
+BOARD = {"native_sim": None, "qemu": None, "renode": "nrf52840dk/nrf52840"}
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +42,17 @@ def app():
     return APP
 
 
-@pytest.mark.parametrize("sim", ["native_sim", "qemu"])
+@pytest.mark.parametrize("sim", ["native_sim", "qemu", "renode"])
 def test_firmware_prints_the_simulated_event_lines(app, sim):
+    from zgen.testing.renode import find_renode_test
     from zgen.testing.session import run_test
 
     missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
+    if sim == "renode" and find_renode_test() is None:
+        missing.append("renode-test (RENODE, RENODE_PATH or PATH)")
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
-    out = run_test(app, sim, say=lambda s: None, timeout=600)
+    out = run_test(app, sim, board=BOARD[sim], say=lambda s: None, timeout=900)
     assert out.comparison.equal, out.comparison.diff
     assert out.run.finished and out.passed, out.problems
     assert not out.build.warnings

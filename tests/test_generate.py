@@ -199,3 +199,24 @@ def test_generated_model_matches_reader(app):
     info = read_model(ANOMALY.parent / "model/anomaly.tflite")
     assert info.inputs[0].shape == (1, 24) and info.inputs[0].dtype == "int8"
     assert not any(t.per_channel for t in info.tensors)
+
+
+def test_renode_suites_expect_the_simulated_lines(app):
+    """Every board Renode models gets a machine script on the catalogue's
+    platform and a robot suite expecting `zgen simulate`'s lines in order."""
+    from zgen import boards
+    from zgen.simulate import run
+    from zgen.manifest import load_manifest
+
+    lines = run(load_manifest(ANOMALY)).lines
+    renode_boards = [b for b in boards.catalogue().values() if "renode" in b.simulators]
+    assert any(b.name == "nrf52840dk/nrf52840" for b in renode_boards)
+    for b in renode_boards:
+        resc = (app / f"tests/renode/{b.file_stem}.resc").read_text()
+        assert f"machine LoadPlatformDescription @{b.simulators['renode']['platform']}\n" in resc
+        robot = (app / f"tests/renode/{b.file_stem}.robot").read_text()
+        assert "Resource          ${RENODEKEYWORDS}" in robot
+        expected = re.findall(r"^    Next Line Should Be\s+(.*)$", robot, re.M)
+        assert expected == lines[1:]  # every decision and the end line, nothing skipped
+        start = re.search(r"^    Wait For Line On Uart\s+(.*?)\s{4}timeout=", robot, re.M).group(1)
+        assert lines[0].startswith(start) and "arena_used" not in start

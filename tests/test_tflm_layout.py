@@ -12,7 +12,7 @@ import pytest
 from zgen.model import tflm_layout
 from zgen.workspace import find_workspace
 
-HEADERS = ["micro/micro_allocator.h", "micro/micro_interpreter.h",
+HEADERS = ["micro/micro_allocator.h", "micro/micro_interpreter.h", "micro/micro_allocation_info.h",
            "micro/arena_allocator/single_arena_buffer_allocator.h",
            "micro/memory_planner/greedy_memory_planner.h", "core/c/builtin_op_data.h"] + [
     f"micro/kernels/{k}.h" for k in ("fully_connected", "conv", "depthwise_conv", "pooling", "softmax", "add",
@@ -28,7 +28,8 @@ class BuiltinDataAllocatorLayout : public TfLiteBridgeBuiltinDataAllocator {
   IPersistentBufferAllocator* persistent_allocator_;
 };
 """
-STRUCT_TYPES = {"MicroBuiltinDataAllocator": "BuiltinDataAllocatorLayout"}
+STRUCT_TYPES = {"MicroBuiltinDataAllocator": "BuiltinDataAllocatorLayout",
+                "ScratchBufferRequest": "internal::ScratchBufferRequest"}
 # tflm_layout.OPS entries: (builtin options type, OpData type)
 OP_TYPES = {
     "FULLY_CONNECTED": ("TfLiteFullyConnectedParams", "OpDataFullyConnected"),

@@ -22,7 +22,7 @@ class Board:
     console: str
     leds: tuple[str, ...] = ()
     buses: tuple[str, ...] = ()
-    sensors: tuple[dict, ...] = ()
+    sensors: tuple[dict, ...] = ()  # {kind, node, compatible}; node: a label, or {/path}: what follows &
     simulators: dict = field(default_factory=dict)
     runners: tuple[str, ...] = ()
     pyocd_target: str | None = None
@@ -34,7 +34,10 @@ class Board:
 
     @property
     def simulated(self) -> bool:
-        return bool(self.simulators)
+        """Only ever simulated (native_sim, the QEMU boards): nothing flashes it, so its sensors are
+        the replay source. A real board that a simulator also models (nrf52840dk in Renode,
+        hifive1 in Renode and QEMU) has runners and keeps its real sensors by default."""
+        return bool(self.simulators) and not self.runners
 
 
 @lru_cache(maxsize=1)

@@ -162,7 +162,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("test", help="build an app, run it in a simulator and compare with `zgen simulate`")
     s.add_argument("app")
-    s.add_argument("--sim", required=True, choices=["native_sim", "qemu"])
+    s.add_argument("--sim", required=True, choices=["native_sim", "qemu", "renode"])
     s.add_argument("--board", help="board to build (default: the simulator's own)")
     s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
     s.set_defaults(func=cmd_test)

@@ -1,5 +1,7 @@
 """Sensor kinds of the manifest and how each reaches the pipeline through the
-Zephyr sensor API: which channel is read and how many values it yields."""
+Zephyr sensor API: which channel is read and how many values it yields; and the
+external I2C parts (devicetree compatibles) known to work with the generated
+overlay, with the kinds each one reads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,3 +33,53 @@ KINDS: dict[str, SensorKind] = {
 def default_columns(sensor_name: str, kind: SensorKind) -> list[str]:
     """CSV columns a sensor reads when the manifest names none: accel_x, accel_y, ..."""
     return [f"{sensor_name}_{a}" if a else sensor_name for a in kind.axes]
+
+
+@dataclass(frozen=True)
+class Part:
+    """An external sensor zgen can declare on a board's I2C bus: the generated overlay gives its
+    node only `compatible` and `reg` (the I2C address), so every part here is one whose Zephyr 3.7
+    I2C binding requires nothing else."""
+    compatible: str  # devicetree compatible, the manifest's `part:`
+    kinds: tuple[str, ...]  # the KINDS its Zephyr driver reads
+    # The west module its Zephyr driver depends on, beyond Zephyr itself (ST's stmemsc-based
+    # drivers need hal_st): without it Kconfig leaves the driver out and the app fails to link.
+    module: str | None = None
+    # Kconfig symbols beyond CONFIG_SENSOR=y. Empty for all of these: each Zephyr driver is
+    # `default y` once a node with its compatible is okay.
+    kconfig: tuple[str, ...] = ()
+
+
+PARTS: dict[str, Part] = {
+    p.compatible: p
+    for p in (
+        Part("st,lis2dh", ("accelerometer",)),  # also LIS3DH, LSM303AGR's accelerometer
+        Part("st,lis2dw12", ("accelerometer",), module="hal_st"),
+        Part("adi,adxl345", ("accelerometer",)),
+        Part("st,lsm6dso", ("accelerometer", "gyroscope"), module="hal_st"),
+        Part("st,lsm6dsl", ("accelerometer", "gyroscope")),
+        Part("invensense,mpu6050", ("accelerometer", "gyroscope")),
+        Part("bosch,bmi270", ("accelerometer", "gyroscope")),
+        Part("nxp,fxos8700", ("accelerometer", "magnetometer")),
+        Part("st,lis3mdl-magn", ("magnetometer",)),
+        Part("st,lis2mdl", ("magnetometer",), module="hal_st"),
+        Part("ti,tmp116", ("temperature",)),
+        Part("adi,adt7420", ("temperature",)),
+        Part("st,stts751", ("temperature",), module="hal_st"),
+        Part("st,hts221", ("temperature", "humidity"), module="hal_st"),
+        Part("ti,hdc2080", ("temperature", "humidity")),
+        Part("st,lps22hb-press", ("pressure", "temperature")),
+        Part("st,lps22hh", ("pressure", "temperature"), module="hal_st"),
+        Part("bosch,bmp388", ("pressure", "temperature")),
+        Part("bosch,bme280", ("temperature", "humidity", "pressure")),
+        Part("bosch,bme680", ("temperature", "humidity", "pressure")),
+        Part("ti,opt3001", ("light",)),
+        Part("rohm,bh1750", ("light",)),
+        Part("vishay,veml7700", ("light",)),
+    )
+}
+
+
+def parts_for(kind: str) -> list[str]:
+    """Compatibles of the known parts that read a kind (for suggestions in error messages)."""
+    return [p.compatible for p in PARTS.values() if kind in p.kinds]

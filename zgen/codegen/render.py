@@ -182,6 +182,16 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         if src.is_file():
             files["lib/zgen/" + src.relative_to(runtime_dir()).as_posix()] = src.read_bytes()
     files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
+    # Renode suites: every board Renode models, the same lines as zgen simulate.
+    renode = {**ctx, "expected": sim.lines[1:], "start_prefix": sim.lines[0].split(" rate_hz=")[0],
+              "line_timeout": max(10, int(4 * m.window_stride / m.rate_hz) + 5)}
+    for board in boards.catalogue().values():
+        if "renode" in board.simulators:
+            renode["board"] = board
+            files[f"tests/renode/{board.file_stem}.resc"] = env.get_template(
+                "tests/renode/board.resc.j2").render(renode)
+            files[f"tests/renode/{board.file_stem}.robot"] = env.get_template(
+                "tests/renode/board.robot.j2").render(renode)
     out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
     return Rendered(out, arena_size)
 

@@ -34,6 +34,7 @@ class RunResult:
     output: str  # everything it printed
     seconds: float
     finished: bool  # the end line was seen
+    failure: str | None = None  # the simulator's own verdict, when it has one (Renode's robot suite)
 
 
 def _bytes(value: str, unit: str) -> int:
@@ -64,6 +65,10 @@ class SimRunner:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def build_args(self) -> list[str]:
+        """Extra CMake arguments for this simulator's build."""
+        return []
+
     def build(self, timeout: float = 1800) -> BuildResult:
         # west's "-p auto" recompiles changed sources but does not re-run
         # Kconfig for files zgen added (a new boards/*.conf): rebuild from
@@ -73,6 +78,8 @@ class SimRunner:
         stamp = self.build_dir / "zgen.lock.built"
         pristine = "auto" if stamp.is_file() and stamp.read_bytes() == lock else "always"
         cmd = ["west", "build", "-p", pristine, "-b", self.board.name, "-d", str(self.build_dir), str(self.app)]
+        if self.build_args():
+            cmd += ["--", *self.build_args()]
         start = time.monotonic()
         try:
             proc = subprocess.run(cmd, cwd=self.ws.topdir, env=toolchain_env(self.board, self.ws),

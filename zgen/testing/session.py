@@ -57,6 +57,8 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float = 300
     cmp = compare(expected, result.lines, f"{sim} ({target.name})")
 
     problems = [f"compiler warning in generated code: {w}" for w in build.warnings]
+    if result.failure:
+        problems.append(result.failure)
     if not result.finished:
         problems.append(f"the firmware did not print its end line within {timeout:.0f} s")
     arena = arena_figures(result.lines[0]) if result.lines else None

@@ -1,0 +1,84 @@
+"""Renode: the firmware's ELF on Renode's model of a real board, checked by the
+app's robot suite (tests/renode/<board>.robot) with Renode's renode-test.
+
+The app is built with the replay source (boards/replay.overlay), so it plays
+the recording whatever sensors the board has. The console goes to a file too,
+so `zgen test` compares every line with `zgen simulate` as for the other
+simulators, besides the suite's own verdict.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from zgen.errors import ToolError
+from zgen.testing.base import RunResult, SimRunner
+
+
+def find_renode_test() -> Path | None:
+    """renode-test beside $RENODE, in $RENODE_PATH, or on PATH."""
+    candidates = []
+    if os.environ.get("RENODE"):
+        candidates.append(Path(os.environ["RENODE"]).parent / "renode-test")
+    if os.environ.get("RENODE_PATH"):
+        candidates.append(Path(os.environ["RENODE_PATH"]) / "renode-test")
+    found = shutil.which("renode-test")
+    if found:
+        candidates.append(Path(found))
+    return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
+class RenodeRunner(SimRunner):
+    name = "renode"
+    default_board = "nrf52840dk/nrf52840"
+
+    def __init__(self, app, board, ws, build_dir=None):
+        super().__init__(app, board, ws, build_dir or Path(app) / "build" / f"{board.file_stem}-renode")
+
+    def build_args(self) -> list[str]:
+        return ["-DEXTRA_DTC_OVERLAY_FILE=boards/replay.overlay"]
+
+    @property
+    def suite(self) -> Path:
+        return self.app / "tests" / "renode" / f"{self.board.file_stem}.robot"
+
+    @property
+    def uart_log(self) -> Path:
+        return self.build_dir / "renode-uart.log"
+
+    def command(self) -> list[str]:
+        tool = find_renode_test()
+        if tool is None:
+            raise ToolError("renode-test not found (RENODE, RENODE_PATH, PATH): build Renode 1.15.1 from source "
+                            "and set RENODE=/path/to/renode; see `zgen doctor`")
+        return [str(tool), str(self.suite), "--variable", f"ELF:{self.build_dir / 'zephyr' / 'zephyr.elf'}",
+                "--variable", f"UART_LOG:{self.uart_log}", "-r", str(self.build_dir / "renode-results")]
+
+    def run(self, timeout: float = 300) -> RunResult:
+        if not self.suite.is_file():
+            raise ToolError(f"{self.suite} is missing: run `zgen new` again to write the Renode suites")
+        cmd = self.command()
+        self.uart_log.unlink(missing_ok=True)
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
+            verdict = None if proc.returncode == 0 else _summary(proc.stdout + proc.stderr, proc.returncode)
+        except subprocess.TimeoutExpired:
+            verdict = f"renode-test did not finish within {timeout:.0f} s"
+        console = self.uart_log.read_text(errors="replace") if self.uart_log.is_file() else ""
+        lines = []
+        for text in console.splitlines():
+            at = text.find("zgen: ")
+            if at >= 0:
+                lines.append(text[at:].rstrip("\r"))
+        finished = any(line.startswith("zgen: end ") for line in lines)
+        return RunResult(lines, console, time.monotonic() - start, finished, verdict)
+
+
+def _summary(output: str, code: int) -> str:
+    """The robot failure lines renode-test printed, or its exit status."""
+    keep = [line.strip() for line in output.splitlines() if "fail" in line.lower() or "Error" in line][-6:]
+    return f"renode-test exit {code}: " + (" | ".join(keep) if keep else "no output")
