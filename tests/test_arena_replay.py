@@ -15,13 +15,14 @@ SAMPLE = Path(__file__).resolve().parents[1] / "samples/anomaly/model/anomaly.tf
 
 # arena_used_bytes() printed by firmware built from zgen apps (Zephyr 3.7.1,
 # TFLM 48613f7b, reference kernels, arm-none-eabi GCC 12.2) on QEMU:
-# bench/arena.py's run of 2026-11-25, bench/out/arena.md.
+# bench/arena.py's run of 2026-11-25, bench/results/arena.txt.
 FIRMWARE = {
     "tflm/hello_world_int8.tflite": 772,  # qemu_cortex_m3
     "mlperf_tiny/kws_ref_model.tflite": 22980,  # qemu_cortex_m3
     "mlperf_tiny/ad01_int8.tflite": 2436,  # mps2/an385
     "anomaly sample": 916,  # qemu_cortex_m3
     "tflm/magic_wand.tflite": 15312,  # mps2/an385, float
+    "mlperf_tiny/pretrainedResnet_quant.tflite": 54596,  # mps2/an385
 }
 
 
@@ -45,6 +46,7 @@ SMALLEST_RUNNING = {
     "mlperf_tiny/ad01_int8.tflite": 2816,
     "anomaly sample": 1344,
     "tflm/magic_wand.tflite": 15312,
+    "mlperf_tiny/pretrainedResnet_quant.tflite": 54608,
 }
 
 
