@@ -26,3 +26,14 @@ def sample_copy(tmp_path) -> Path:
     dst = tmp_path / "sample"
     shutil.copytree(ANOMALY.parent, dst, ignore=shutil.ignore_patterns("train.csv", "val.csv", "__pycache__"))
     return dst / "anomaly.yaml"
+
+
+@pytest.fixture(scope="module")
+def zephyr() -> Path:
+    """ZEPHYR_BASE of the workspace found the way Zephyr's tools find it."""
+    from zgen.workspace import find_workspace
+
+    ws = find_workspace()
+    if ws is None:
+        pytest.skip("no Zephyr workspace (ZEPHYR_BASE, a west workspace around the cwd, or ~/zephyrproject)")
+    return ws.zephyr_base

@@ -3,25 +3,14 @@ pyOCD's target list and, where Renode is installed, against Renode's platform
 files (each skipped, with the reason, without them)."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from zgen.boards import catalogue
 from zgen.sensors import KINDS
-from zgen.workspace import find_workspace
 
 BOARDS = sorted(catalogue())
-
-
-@pytest.fixture(scope="module")
-def zephyr():
-    ws = find_workspace()
-    if ws is None:
-        pytest.skip("no Zephyr workspace to compare the catalogue with")
-    return ws.zephyr_base
 
 
 @pytest.mark.parametrize("name", BOARDS)
@@ -98,12 +87,13 @@ def test_pyocd_targets_are_built_into_pyocd():
 
 def _renode_platforms() -> Path | None:
     """The platforms/ folder of an installed Renode (RENODE, RENODE_PATH or renode on PATH)."""
-    for exe in (os.environ.get("RENODE"), os.environ.get("RENODE_PATH") and
-                str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode")):
-        if exe:
-            for base in (Path(exe).resolve().parent, Path(exe).resolve().parent.parent / "share/renode"):
-                if (base / "platforms").is_dir():
-                    return base / "platforms"
+    from zgen.testing.renode import find_renode
+
+    exe = find_renode()
+    if exe:
+        for base in (exe.resolve().parent, exe.resolve().parent.parent / "share/renode"):
+            if (base / "platforms").is_dir():
+                return base / "platforms"
     return None
 
 

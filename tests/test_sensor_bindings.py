@@ -14,17 +14,8 @@ import yaml
 
 from zgen.boards import catalogue
 from zgen.sensors import KINDS, PARTS
-from zgen.workspace import find_workspace
 
 COMPATIBLES = sorted(PARTS)
-
-
-@pytest.fixture(scope="module")
-def zephyr():
-    ws = find_workspace()
-    if ws is None:
-        pytest.skip("no Zephyr workspace to check the sensor bindings against")
-    return ws.zephyr_base
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,12 @@
 simulators, probes) and, for each missing piece, how to install it."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from zgen.testing.renode import find_renode
 from zgen.workspace import _sdk_dir, find_workspace
 
 
@@ -72,10 +72,8 @@ def checks() -> list[Check]:
                      "apt-get install gcc-multilib g++-multilib", "native_sim (a 32-bit executable)"))
     out.append(_tool("qemu-system-arm", "QEMU (Arm)", "apt-get install qemu-system-arm", "zgen test --sim qemu"))
     out.append(_tool("west", "west", "pip install west", "zgen test", ("--version",)))
-    renode = next((p for p in (os.environ.get("RENODE"), os.environ.get("RENODE_PATH") and
-                               str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode"))
-                   if p and Path(p).exists()), None)
-    out.append(Check("Renode", bool(renode), renode or "not found (RENODE, RENODE_PATH, PATH)",
+    renode = find_renode()
+    out.append(Check("Renode", bool(renode), str(renode) if renode else "not found (RENODE, RENODE_PATH, PATH)",
                      "build Renode 1.15.1 from source (mono-complete) and set RENODE=/path/to/renode",
                      "Renode tests"))
     out.append(_tool("pyocd", "pyOCD", "pip install pyocd", "flashing and probes", ("--version",)))

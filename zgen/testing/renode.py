@@ -18,16 +18,19 @@ from zgen.errors import ToolError
 from zgen.testing.base import RunResult, SimRunner
 
 
+def find_renode() -> Path | None:
+    """The renode launcher: $RENODE, $RENODE_PATH/renode, or renode on PATH."""
+    for p in (os.environ.get("RENODE"), os.environ.get("RENODE_PATH") and
+              str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode")):
+        if p and Path(p).exists():
+            return Path(p)
+    return None
+
+
 def find_renode_test() -> Path | None:
-    """renode-test beside $RENODE, in $RENODE_PATH, or on PATH."""
-    candidates = []
-    if os.environ.get("RENODE"):
-        candidates.append(Path(os.environ["RENODE"]).parent / "renode-test")
-    if os.environ.get("RENODE_PATH"):
-        candidates.append(Path(os.environ["RENODE_PATH"]) / "renode-test")
-    found = shutil.which("renode-test")
-    if found:
-        candidates.append(Path(found))
+    """renode-test beside the renode launcher, or on PATH."""
+    renode, on_path = find_renode(), shutil.which("renode-test")
+    candidates = ([renode.parent / "renode-test"] if renode else []) + ([Path(on_path)] if on_path else [])
     return next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
