@@ -90,8 +90,11 @@ def test_sample_yaml_is_a_twister_scenario_with_the_simulated_events(app):
 
 def test_real_board_overlay_declares_the_external_part(app):
     text = (app / "boards/nrf52840dk_nrf52840.overlay").read_text()
-    assert re.search(r'&i2c0 \{.*lis2dh@19 \{\s*compatible = "st,lis2dh";\s*reg = <0x19>;', text, re.S)
-    assert "zgen-accel = &zgen_accel_lis2dh;" in text
+    # LIS2DW12: high-performance mode (14 bits) and the lowest output data rate >= rate_hz (200 Hz),
+    # not the binding's defaults (12-bit low power, 12.5 Hz).
+    assert re.search(r'&i2c0 \{.*lis2dw12@19 \{\s*compatible = "st,lis2dw12";\s*reg = <0x19>;'
+                     r'\s*power-mode = <4>;\s*odr = <200>;', text, re.S)
+    assert "zgen-accel = &zgen_accel_lis2dw12;" in text
     assert "zgen,replay-sensor" in (app / "boards/qemu_cortex_m3.overlay").read_text()
 
 
@@ -216,7 +219,41 @@ def test_renode_suites_expect_the_simulated_lines(app):
         assert f"machine LoadPlatformDescription @{b.simulators['renode']['platform']}\n" in resc
         robot = (app / f"tests/renode/{b.file_stem}.robot").read_text()
         assert "Resource          ${RENODEKEYWORDS}" in robot
-        expected = re.findall(r"^    Next Line Should Be\s+(.*)$", robot, re.M)
-        assert expected == lines[1:]  # every decision and the end line, nothing skipped
         start = re.search(r"^    Wait For Line On Uart\s+(.*?)\s{4}timeout=", robot, re.M).group(1)
         assert lines[0].startswith(start) and "arena_used" not in start
+        expected = re.findall(r"^    Next Line Should Be\s+(.*)$", robot, re.M)
+        if "FeedAccelerationSample" in resc:  # tests/test_renode_feed.py checks those lines
+            assert b.simulators["renode"].get("buses"), b.name
+            continue
+        assert expected == lines[1:]  # every decision and the end line, nothing skipped
+        assert "zgen,replay-sensor" in (app / f"tests/renode/{b.file_stem}.overlay").read_text()
+
+
+def _validate_workflow(path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+                           str(path)], capture_output=True, text=True)
+
+
+def test_ci_workflow_is_a_github_workflow_running_zgen_test(app, tmp_path):
+    """The app's CI workflow validates against the GitHub workflow schema (check-jsonschema's
+    vendored copy) and runs `zgen test` on every simulated Arm/native_sim board and twister."""
+    pytest.importorskip("check_jsonschema")
+    path = app / ".github/workflows/zgen-simulation.yml"
+    result = _validate_workflow(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = yaml.safe_load(path.read_text())
+    matrix = {(e["sim"], e["board"]) for e in doc["jobs"]["simulate"]["strategy"]["matrix"]["include"]}
+    assert {("native_sim", "native_sim"), ("qemu", "qemu_cortex_m3"), ("qemu", "mps2/an385"),
+            ("renode", "nrf52840dk/nrf52840"), ("renode", "arduino_nano_33_ble")} <= matrix
+    assert not {b for _, b in matrix} & {"qemu_riscv32", "hifive1"}  # no RISC-V libstdc++ in Debian
+    runs = [s.get("run", "") for s in doc["jobs"]["simulate"]["steps"]]
+    assert any('zgen test ../app --sim "${{ matrix.sim }}" --board "${{ matrix.board }}"' in r for r in runs)
+    assert any("--mr v3.7.1" in r and "hal_st" in r and "tflite-micro" in r for r in runs)
+    assert any("zgen test ../app --twister" in s.get("run", "") for s in doc["jobs"]["twister"]["steps"])
+    # The check can fail: a job without runs-on is not a workflow.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(path.read_text().replace("    runs-on: ubuntu-24.04\n", "", 1))
+    assert _validate_workflow(broken).returncode != 0

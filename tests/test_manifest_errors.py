@@ -76,6 +76,11 @@ CASES = [
     ("rates-differ", "    rate_hz: 200\n",
      "    rate_hz: 200\n  temp:\n    kind: temperature\n    part: ti,tmp116\n    bus: i2c0\n    address: 0x48\n"
      "    rate_hz: 1\n    columns: [accel_x]\n", "4:1", "different rates"),
+    ("part-unknown", "part: st,lis2dh", "part: st,lis2dhh", "7:11", "does not know the part 'st,lis2dhh'"),
+    ("part-wrong-kind", "part: st,lis2dh", "part: ti,tmp116", "7:11", "ti,tmp116 has no accelerometer"),
+    ("part-too-slow", "part: st,lis2dh\n    bus: i2c0\n    address: 0x19\n    rate_hz: 200",
+     "part: st,lis2dw12\n    bus: i2c0\n    address: 0x19\n    rate_hz: 3200", "10:14",
+     "st,lis2dw12 samples at 1600 Hz at most"),
     ("empty", None, "", "1:1", "empty"),
 ]
 

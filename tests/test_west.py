@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from conftest import ANOMALY, REPO
-from zgen.workspace import find_workspace
+from zgen.workspace import WEST_PROJECTS, ZEPHYR_REVISION, find_workspace
 
 
 @pytest.fixture(scope="module")
@@ -54,4 +54,14 @@ def test_manifest_pins_the_modules(west_ws):
     projects = dict(line.split() for line in r.stdout.splitlines())
     assert projects["zephyr"] == "v3.7.1"
     assert projects["tflite-micro"] == "48613f7ba1ffbda46ad771a77a35408f48f922e9"
-    assert {"cmsis", "cmsis-nn", "hal_nordic", "hal_stm32"} <= set(projects)
+    assert set(WEST_PROJECTS) <= set(projects)
+
+
+def test_apps_ci_installs_what_the_manifest_imports():
+    """The modules a generated app's CI workflow fetches are the ones west.yml imports."""
+    import yaml
+
+    doc = yaml.safe_load((REPO / "west.yml").read_text())
+    (zephyr,) = [p for p in doc["manifest"]["projects"] if p["name"] == "zephyr"]
+    assert zephyr["revision"] == ZEPHYR_REVISION
+    assert sorted(zephyr["import"]["name-allowlist"]) == sorted(WEST_PROJECTS)

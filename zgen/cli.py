@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -56,6 +57,11 @@ def cmd_simulate(args) -> int:
 def cmd_test(args) -> int:
     from zgen.testing.session import run_test
 
+    if args.twister:
+        return _test_twister(args)
+    if args.boards or args.subset:
+        raise ZgenError.at("--boards", None, None, "--boards and --subset go with --twister",
+                           "add --twister, or use --board with --sim")
     outcome = run_test(Path(args.app), args.sim, board=args.board, timeout=args.timeout)
     if outcome.arena:
         print(f"firmware arena: {outcome.arena[0]} of {outcome.arena[1]} bytes used")
@@ -66,6 +72,24 @@ def cmd_test(args) -> int:
     n = len(outcome.run.lines)
     print(f"{'PASS' if outcome.passed else 'FAIL'}: {n} event lines from {args.sim} in "
           f"{outcome.run.seconds:.1f} s" + (", identical to zgen simulate" if outcome.comparison.equal else ""))
+    return 0 if outcome.passed else 1
+
+
+def _test_twister(args) -> int:
+    from zgen.testing.twister import run_twister
+    from zgen.workspace import require_workspace
+
+    if args.subset and not re.fullmatch(r"[1-9]\d*/[1-9]\d*", args.subset):
+        raise ZgenError.at("--subset", None, None, f"'{args.subset}' is not N/M", "e.g. --subset 1/4")
+    ws = require_workspace()
+    outcome = run_twister(Path(args.app), ws, args.boards, args.subset, timeout=max(args.timeout, 5400))
+    for gap in outcome.left_out:
+        print(f"left out: {gap}")
+    for r in outcome.results:
+        print(f"{r.status:>8}  {r.platform:<24} {r.scenario}" + (f"  ({r.reason})" if r.reason else ""))
+    ran = outcome.ran
+    print(f"{'PASS' if outcome.passed else 'FAIL'}: {sum(r.status == 'passed' for r in ran)} of {len(ran)} "
+          f"twister scenario runs passed in {outcome.seconds:.0f} s (Zephyr {ws.version})")
     return 0 if outcome.passed else 1
 
 
@@ -162,8 +186,14 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("test", help="build an app, run it in a simulator and compare with `zgen simulate`")
     s.add_argument("app")
-    s.add_argument("--sim", required=True, choices=["native_sim", "qemu", "renode"])
+    how = s.add_mutually_exclusive_group(required=True)
+    how.add_argument("--sim", choices=["native_sim", "qemu", "renode"], help="build for one board and run it")
+    how.add_argument("--twister", action="store_true",
+                     help="run the app's sample.yaml scenarios with twister in the workspace")
     s.add_argument("--board", help="board to build (default: the simulator's own)")
+    s.add_argument("--boards", nargs="+", metavar="BOARD",
+                   help="with --twister: boards to run (default: every simulated catalogue board)")
+    s.add_argument("--subset", metavar="N/M", help="with --twister: run only the N-th of M slices (CI sharding)")
     s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
     s.set_defaults(func=cmd_test)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zgen.testing.renode import find_renode
-from zgen.workspace import _sdk_dir, find_workspace
+from zgen.workspace import zephyr_sdk_dir, find_workspace
 
 
 @dataclass
@@ -51,7 +51,7 @@ def checks() -> list[Check]:
         out.append(Check("tflite-micro module", bool(tflm), str(tflm) if tflm else "not in the workspace",
                          "west config manifest.group-filter -- +optional && west update tflite-micro",
                          "every generated app"))
-    sdk = _sdk_dir()
+    sdk = zephyr_sdk_dir()
     out.append(Check("Zephyr SDK", sdk is not None, str(sdk) if sdk else "not installed",
                      "optional: Debian's arm-none-eabi toolchain below works too", "Cortex-M builds"))
     arm = _tool("arm-none-eabi-gcc", "Arm GCC (gnuarmemb)", "apt-get install gcc-arm-none-eabi", "Cortex-M builds")

@@ -48,13 +48,33 @@ class Part:
     # Kconfig symbols beyond CONFIG_SENSOR=y. Empty for all of these: each Zephyr driver is
     # `default y` once a node with its compatible is okay.
     kconfig: tuple[str, ...] = ()
+    # Properties the overlay writes besides compatible and reg, where the binding's default does
+    # not suit a sampled signal (the LIS2DW12 powers up in 12-bit low-power mode at 12.5 Hz).
+    properties: tuple[str, ...] = ()
+    # The output data rates the binding's `odr` takes, in Hz: the overlay picks the lowest one at
+    # or above the manifest's rate_hz. Empty: the part has no `odr` property.
+    odr_hz: tuple[int, ...] = ()
+
+    def odr_for(self, rate_hz: float) -> int | None:
+        """The `odr` to program for a sample rate, or None when the part cannot keep up."""
+        return next((o for o in self.odr_hz if o >= rate_hz), None)
+
+    def overlay_properties(self, rate_hz: float) -> list[str]:
+        props = list(self.properties)
+        odr = self.odr_for(rate_hz)
+        if odr is not None:
+            props.append(f"odr = <{odr}>;")
+        return props
 
 
 PARTS: dict[str, Part] = {
     p.compatible: p
     for p in (
         Part("st,lis2dh", ("accelerometer",)),  # also LIS3DH, LSM303AGR's accelerometer
-        Part("st,lis2dw12", ("accelerometer",), module="hal_st"),
+        # High-performance mode: 14 bits (0.244 mg/LSB at the default 2 g range), not the binding's
+        # default low-power mode 1 (12 bits).
+        Part("st,lis2dw12", ("accelerometer",), module="hal_st", properties=("power-mode = <4>;",),
+             odr_hz=(1, 12, 25, 50, 100, 200, 400, 800, 1600)),
         Part("adi,adxl345", ("accelerometer",)),
         Part("st,lsm6dso", ("accelerometer", "gyroscope"), module="hal_st"),
         Part("st,lsm6dsl", ("accelerometer", "gyroscope")),

@@ -12,6 +12,11 @@ from pathlib import Path
 from zgen.boards import Board
 from zgen.errors import ToolError
 
+# The Zephyr release generated apps are built and measured against, and the west projects of its
+# manifest they need (the repository's west.yml imports the same; a test keeps the two equal).
+ZEPHYR_REVISION = "v3.7.1"
+WEST_PROJECTS = ("cmsis", "cmsis-nn", "cmsis-dsp", "hal_nordic", "hal_stm32", "hal_st", "picolibc", "tflite-micro")
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -89,7 +94,7 @@ def require_workspace() -> Workspace:
     return ws
 
 
-def _sdk_dir() -> Path | None:
+def zephyr_sdk_dir() -> Path | None:
     env = os.environ.get("ZEPHYR_SDK_INSTALL_DIR")
     candidates = [Path(env)] if env else []
     candidates += sorted(Path.home().glob("zephyr-sdk-*"), reverse=True)
@@ -106,7 +111,7 @@ def toolchain_env(board: Board, ws: Workspace) -> dict[str, str]:
         return env
     if env.get("ZEPHYR_TOOLCHAIN_VARIANT"):
         return env
-    if _sdk_dir() is not None:
+    if zephyr_sdk_dir() is not None:
         env["ZEPHYR_TOOLCHAIN_VARIANT"] = "zephyr"
         return env
     prefix = {"arm": "arm-none-eabi", "riscv": "riscv64-unknown-elf"}.get(board.arch)

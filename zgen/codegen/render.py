@@ -12,8 +12,12 @@ from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import RESOLVER_METHOD
 from zgen.pipeline import runtime_config
+from zgen.sensors import PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
+from zgen.simulate import run as run_simulation
+from zgen.testing import renode_feed
+from zgen.workspace import WEST_PROJECTS, ZEPHYR_REVISION
 
 FEATURE_ENUM = {1: "ZGEN_FEATURE_NORMALIZE", 2: "ZGEN_FEATURE_RMS", 3: "ZGEN_FEATURE_MEAN",
                 4: "ZGEN_FEATURE_STD", 5: "ZGEN_FEATURE_PEAK", 6: "ZGEN_FEATURE_MIN", 7: "ZGEN_FEATURE_MAX"}
@@ -81,6 +85,7 @@ def _sensor_ctx(m: Manifest) -> list[dict]:
             "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
             "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
             "address": s.address, "node": node, "label": label,
+            "properties": PARTS[s.part].overlay_properties(s.rate_hz) if s.part in PARTS else [],
         })
     return out
 
@@ -104,6 +109,22 @@ def _streams(m: Manifest) -> list[dict]:
         })
         col += n
     return streams
+
+
+# What the app's CI workflow installs on Ubuntu: Debian's Arm GCC with picolibc and libstdc++ (TFLM
+# is C++), QEMU, the host GCC for native_sim (32-bit), and what Zephyr's build needs.
+APT_PACKAGES = ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "libstdc++-arm-none-eabi-newlib",
+                "picolibc-arm-none-eabi", "libstdc++-arm-none-eabi-picolibc", "qemu-system-arm",
+                "gcc-multilib", "g++-multilib", "device-tree-compiler", "ninja-build", "ccache", "cmake")
+
+
+def _ci_matrix() -> list[tuple[str, str]]:
+    """(simulator, board) for every Arm and native_sim board a simulator runs: RISC-V needs the
+    Zephyr SDK (Debian's RISC-V GCC has no libstdc++)."""
+    out = []
+    for sim in ("native_sim", "qemu", "renode"):
+        out += [(sim, b.name) for b in boards.catalogue().values() if sim in b.simulators and b.arch != "riscv"]
+    return out
 
 
 def sim_boards() -> list[str]:
@@ -144,8 +165,13 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
-        "sim_boards": sim_boards(), "end_line": end_line, "events": events,
+        "sim_boards": sim_boards(), "board_stem": m.board.file_stem,
+        "replay_build_boards": sorted(b.name for b in boards.catalogue().values()
+                                      if not b.simulated and b.name != m.board.name),
+        "end_line": end_line, "events": events,
         "min_ram_kb": 16,
+        "gh": lambda expr: "${{ " + expr + " }}", "ci_matrix": _ci_matrix(), "apt_packages": APT_PACKAGES,
+        "zephyr_version": ZEPHYR_REVISION, "west_projects": WEST_PROJECTS,
         "example_lines": [sim.lines[0], *(sim.lines[1:3]), *(events[:2]), sim.lines[-1]],
     }
     env = _env()
@@ -166,6 +192,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
     put("src/model_data.cc", "model_data.cc.j2")
     put("src/replay_data.c", "replay_data.c.j2")
     put("boards/replay.overlay", "boards/replay.overlay.j2")
+    put(".github/workflows/zgen-simulation.yml", "github/simulation.yml.j2")
     for name in ctx["sim_boards"]:
         stem = boards.get(name).file_stem
         files[f"boards/{stem}.overlay"] = files["boards/replay.overlay"]
@@ -182,16 +209,35 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         if src.is_file():
             files["lib/zgen/" + src.relative_to(runtime_dir()).as_posix()] = src.read_bytes()
     files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
-    # Renode suites: every board Renode models, the same lines as zgen simulate.
-    renode = {**ctx, "expected": sim.lines[1:], "start_prefix": sim.lines[0].split(" rate_hz=")[0],
+    # Renode suites: every board Renode models. Where Renode models each of the manifest's parts
+    # on that board, the recording is fed into those models and read through the real drivers;
+    # elsewhere the app runs the replay source. Either way the suite expects zgen simulate's lines.
+    renode = {**ctx, "start_prefix": sim.lines[0].split(" rate_hz=")[0],
               "line_timeout": max(10, int(4 * m.window_stride / m.rate_hz) + 5)}
+    through_drivers = None
     for board in boards.catalogue().values():
-        if "renode" in board.simulators:
-            renode["board"] = board
-            files[f"tests/renode/{board.file_stem}.resc"] = env.get_template(
-                "tests/renode/board.resc.j2").render(renode)
-            files[f"tests/renode/{board.file_stem}.robot"] = env.get_template(
-                "tests/renode/board.robot.j2").render(renode)
+        if "renode" not in board.simulators:
+            continue
+        stem = board.file_stem
+        fed = renode_feed.plan(m, board)
+        if fed:
+            if through_drivers is None:
+                through_drivers = run_simulation(m, renode_feed.driver_view(m.recording, fed))
+                for name, text in renode_feed.feeds(m.recording, fed).items():
+                    files[f"tests/renode/{name}"] = text
+            # The part keeps sampling after the recording: no end line, only the windows.
+            expected = through_drivers.lines[1:-1]
+            overlay = env.get_template("boards/sensors.overlay.j2").render({**ctx, "board": board.name})
+        else:
+            expected = sim.lines[1:]
+            overlay = files["boards/replay.overlay"]
+        extra = board.simulators["renode"].get("overlay")
+        if extra:
+            overlay += "\n/* Renode's model of this board needs: */\n" + extra
+        files[f"tests/renode/{stem}.overlay"] = overlay
+        suite = {**renode, "board": board, "fed": fed or [], "expected": expected}
+        files[f"tests/renode/{stem}.resc"] = env.get_template("tests/renode/board.resc.j2").render(suite)
+        files[f"tests/renode/{stem}.robot"] = env.get_template("tests/renode/board.robot.j2").render(suite)
     out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
     return Rendered(out, arena_size)
 

@@ -12,7 +12,7 @@ from zgen.manifest import Decision, Feature, Manifest, Sensor
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
-from zgen.sensors import KINDS, default_columns
+from zgen.sensors import KINDS, PARTS, default_columns, parts_for
 
 MODEL_DTYPES = ("int8", "uint8", "float32")
 
@@ -64,9 +64,21 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
         if part and ("bus" not in s or "address" not in s):
             c.add(at, f"sensor '{name}' names a part ({part}) but not its bus and address",
                   "add `bus: i2c0` and `address: 0x19` (the part's bus node and address)")
+        known = PARTS.get(part) if part else None
+        if part and known is None:
+            close = difflib.get_close_matches(part, list(PARTS), n=1)
+            c.add(at + ("part",), f"sensor '{name}': zgen does not know the part '{part}'",
+                  (f"did you mean '{close[0]}'? " if close else "")
+                  + f"parts that read {kind.name}: {', '.join(parts_for(kind.name)) or 'none'}")
+        elif known is not None and kind.name not in known.kinds:
+            c.add(at + ("part",), f"sensor '{name}': {part} has no {kind.name} (it reads "
+                  f"{', '.join(known.kinds)})", f"parts that read {kind.name}: {', '.join(parts_for(kind.name))}")
+        elif known is not None and known.odr_hz and known.odr_for(s["rate_hz"]) is None:
+            c.add(at + ("rate_hz",), f"sensor '{name}': {part} samples at {max(known.odr_hz)} Hz at most",
+                  f"lower rate_hz to {max(known.odr_hz)} or less")
         if not part and ("bus" in s or "address" in s):
             c.add(at, f"sensor '{name}' has a bus/address but no `part`",
-                  "add `part:` with the devicetree compatible, e.g. st,lis2dh")
+                  "add `part:` with the devicetree compatible, e.g. st,lis2dw12")
         if board is not None and "bus" in s and board.buses and s["bus"] not in board.buses:
             c.add(at + ("bus",), f"board {board.name} has no bus '{s['bus']}'",
                   f"use one of: {', '.join(board.buses)}")

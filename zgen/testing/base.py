@@ -10,8 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zgen import simulate
 from zgen.boards import Board
 from zgen.errors import ToolError
+from zgen.manifest import Manifest
 from zgen.workspace import Workspace, toolchain_env
 
 RUNNERS: dict[str, type["SimRunner"]] = {}
@@ -68,6 +70,11 @@ class SimRunner:
     def build_args(self) -> list[str]:
         """Extra CMake arguments for this simulator's build."""
         return []
+
+    def expected(self, m: Manifest) -> tuple[list[str], bool]:
+        """The lines the firmware must print (`zgen simulate`'s), and whether they end with the end
+        line (the replay source's recording runs out; a fed sensor model does not)."""
+        return simulate.run(m).lines, True
 
     def build(self, timeout: float = 1800) -> BuildResult:
         # west's "-p auto" recompiles changed sources but does not re-run

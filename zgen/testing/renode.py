@@ -1,10 +1,12 @@
 """Renode: the firmware's ELF on Renode's model of a real board, checked by the
 app's robot suite (tests/renode/<board>.robot) with Renode's renode-test.
 
-The app is built with the replay source (boards/replay.overlay), so it plays
-the recording whatever sensors the board has. The console goes to a file too,
-so `zgen test` compares every line with `zgen simulate` as for the other
-simulators, besides the suite's own verdict.
+The app is built with tests/renode/<board>.overlay, which `zgen new` wrote:
+the manifest's parts where Renode models each of them on that board (the suite
+then feeds the recording into those models, see renode_feed), the replay
+source elsewhere. The console goes to a file too, so `zgen test` compares
+every line with `zgen simulate` as for the other simulators, besides the
+suite's own verdict.
 """
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from zgen import simulate
 from zgen.errors import ToolError
+from zgen.manifest import Manifest
+from zgen.testing import renode_feed
 from zgen.testing.base import RunResult, SimRunner
 
 
@@ -42,7 +47,16 @@ class RenodeRunner(SimRunner):
         super().__init__(app, board, ws, build_dir or Path(app) / "build" / f"{board.file_stem}-renode")
 
     def build_args(self) -> list[str]:
-        return ["-DEXTRA_DTC_OVERLAY_FILE=boards/replay.overlay"]
+        # DTC_OVERLAY_FILE replaces boards/<board>.overlay: sensors or replay, never both.
+        return [f"-DDTC_OVERLAY_FILE=tests/renode/{self.board.file_stem}.overlay"]
+
+    def expected(self, m: Manifest) -> tuple[list[str], bool]:
+        fed = renode_feed.plan(m, self.board)
+        if not fed:
+            return super().expected(m)
+        # Fed parts keep sampling after the recording (Renode then returns its default sample):
+        # the firmware prints every window's line but no end line.
+        return simulate.run(m, renode_feed.driver_view(m.recording, fed)).lines[:-1], False
 
     @property
     def suite(self) -> Path:
@@ -61,8 +75,10 @@ class RenodeRunner(SimRunner):
                 "--variable", f"UART_LOG:{self.uart_log}", "-r", str(self.build_dir / "renode-results")]
 
     def run(self, timeout: float = 300) -> RunResult:
-        if not self.suite.is_file():
-            raise ToolError(f"{self.suite} is missing: run `zgen new` again to write the Renode suites")
+        overlay = self.app / "tests" / "renode" / f"{self.board.file_stem}.overlay"
+        for needed in (self.suite, overlay):
+            if not needed.is_file():
+                raise ToolError(f"{needed} is missing: run `zgen new` again to write the Renode suites")
         cmd = self.command()
         self.uart_log.unlink(missing_ok=True)
         start = time.monotonic()
@@ -77,7 +93,8 @@ class RenodeRunner(SimRunner):
             at = text.find("zgen: ")
             if at >= 0:
                 lines.append(text[at:].rstrip("\r"))
-        finished = any(line.startswith("zgen: end ") for line in lines)
+        # A passing suite has seen every expected line, the end line included where one comes.
+        finished = verdict is None or any(line.startswith("zgen: end ") for line in lines)
         return RunResult(lines, console, time.monotonic() - start, finished, verdict)
 
 

@@ -1,0 +1,119 @@
+"""Feeding the recording into Renode's LIS2DW12: the values the firmware will read.
+
+The references here are independent of zgen's code: the Zephyr 3.7 driver's
+conversion compiled as C (float32 arithmetic, as on the Cortex-M4F), Renode's
+conversion redone with Python's Decimal (Renode computes in C# decimal), and
+`zgen simulate` run from the CLI on a CSV built from those values.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from conftest import ANOMALY
+from zgen import boards
+from zgen.cli import main
+from zgen.data import load_csv
+from zgen.manifest import load_manifest
+from zgen.testing import renode_feed
+
+# lis2dw12_convert() of Zephyr 3.7 (drivers/sensor/st/lis2dw12/lis2dw12.c), with the gain the driver
+# sets for 2 g in high-performance mode (LIS2DW12_FS_TO_GAIN(0, 0) = 244 ug/LSB).
+LIS2DW12_CONVERT_C = r"""
+#include <stdint.h>
+#include <stdio.h>
+#define SENSOR_G 9806650LL
+int main(void)
+{
+	float gain = 244;
+	for (int raw = -8192; raw <= 8191; raw++) {
+		int64_t dval = ((int64_t)raw * gain * SENSOR_G) / 1000000LL;
+		printf("%lld\n", (long long)dval);
+	}
+	return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def driver_table(tmp_path_factory):
+    """micro m/s^2 the Zephyr driver reports for every 14-bit count, index count + 8192."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no host C compiler")
+    d = tmp_path_factory.mktemp("lis2dw12")
+    (d / "convert.c").write_text(LIS2DW12_CONVERT_C)
+    subprocess.run([cc, "-O2", "-ffp-contract=off", "-o", str(d / "convert"), str(d / "convert.c")], check=True)
+    out = subprocess.run([str(d / "convert")], check=True, capture_output=True, text=True).stdout
+    return np.array([int(x) for x in out.split()], dtype=np.int64)
+
+
+def renode_counts(feed_value: str) -> int:
+    """Sensors.LIS2DW12.Convert at 2 g, high performance: (int)(value * 1000 / 0.244m)."""
+    return int(Decimal(feed_value) * 1000 / Decimal("0.244"))
+
+
+def test_driver_arithmetic_matches_zephyrs_c(driver_table):
+    counts = np.arange(-8192, 8192)
+    assert (renode_feed.Lis2dw12().driver_micro(counts) == driver_table).all()
+
+
+def test_feed_is_the_nearest_lsb_and_renode_reads_it_back_exactly():
+    m = load_manifest(ANOMALY)
+    fed = renode_feed.plan(m, boards.get("nrf52840dk/nrf52840"))
+    text = renode_feed.feeds(m.recording, fed)["accel.feed"]
+    rows = [line.split() for line in text.splitlines()]
+    assert len(rows) == m.recording.samples and all(len(r) == 3 for r in rows)
+    csv_g = m.recording.micro / 1e6 / 9.80665
+    for i in range(0, len(rows), 97):
+        for axis, value in enumerate(rows[i]):
+            count = renode_counts(value)
+            assert Decimal(value) == count * Decimal("0.000244")  # an exact multiple: nothing to truncate
+            assert abs(count * 0.000244 - csv_g[i, axis]) <= 0.000122 + 1e-12
+
+
+def test_fed_suite_expects_simulate_on_what_the_driver_reports(tmp_path, driver_table, capsys):
+    """The robot suite's lines = `zgen simulate --data` on the values the firmware will read."""
+    app = tmp_path / "motor"
+    assert main(["new", str(ANOMALY), "-o", str(app)]) == 0
+    feed = (app / "tests/renode/accel.feed").read_text().splitlines()
+    micro = np.array([[driver_table[renode_counts(v) + 8192] for v in line.split()] for line in feed])
+    csv = tmp_path / "as_read.csv"
+    csv.write_text("accel_x,accel_y,accel_z\n" + "".join(
+        ",".join(f"{'-' if v < 0 else ''}{abs(v) // 10**6}.{abs(v) % 10**6:06d}" for v in row) + "\n"
+        for row in micro))
+    capsys.readouterr()
+    assert main(["simulate", str(ANOMALY), "--data", str(csv)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("zgen: ")]
+    assert lines[-1].startswith("zgen: end ")
+    for stem in ("nrf52840dk_nrf52840", "arduino_nano_33_ble"):
+        robot = (app / f"tests/renode/{stem}.robot").read_text()
+        expected = re.findall(r"^    Next Line Should Be\s+(.*)$", robot, re.M)
+        assert expected == lines[1:-1]  # every window; a fed part never runs out, so no end line
+        resc = (app / f"tests/renode/{stem}.resc").read_text()
+        assert 'machine LoadPlatformDescriptionFromString "accel: Sensors.LIS2DW12 @ twi0 0x19"' in resc
+        assert "sysbus.twi0.accel FeedAccelerationSample $accel_feed" in resc
+        overlay = (app / f"tests/renode/{stem}.overlay").read_text()
+        assert 'compatible = "st,lis2dw12";' in overlay and "zgen,replay-sensor" not in overlay
+    # The Nano's console, a legacy UART in its devicetree, is switched to UARTE for Renode's model.
+    assert 'compatible = "nordic,nrf-uarte";' in (app / "tests/renode/arduino_nano_33_ble.overlay").read_text()
+    assert "nrf-uarte" not in (app / "tests/renode/nrf52840dk_nrf52840.overlay").read_text()
+
+
+def test_parts_renode_does_not_model_use_the_replay_source():
+    m = load_manifest(ANOMALY)
+    assert renode_feed.plan(m, boards.get("hifive1")) is None  # no I2C bus mapped to a Renode model
+    lis2dh = m.sensors[0].__class__(**{**m.sensors[0].__dict__, "part": "st,lis2dh"})
+    other = m.__class__(**{**m.__dict__, "sensors": (lis2dh,)})
+    assert renode_feed.plan(other, boards.get("nrf52840dk/nrf52840")) is None
+
+
+def test_recording_is_within_the_parts_range():
+    """The sample recording stays inside +-2 g, so nothing is clamped on the way in."""
+    rec = load_csv(ANOMALY.parent / "data/test.csv", ["accel_x", "accel_y", "accel_z"])
+    assert np.abs(rec.micro).max() / 1e6 / 9.80665 < 2.0
