@@ -3,6 +3,7 @@ pyOCD's target list and, where Renode is installed, against Renode's platform
 files (each skipped, with the reason, without them)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,23 @@ def test_renode_platform_exists(name):
         pytest.skip("Renode is not installed (RENODE, RENODE_PATH, PATH)")
     rel = catalogue()[name].simulators["renode"]["platform"]
     assert (platforms.parent / rel).is_file(), f"{name}: no {rel} in {platforms.parent}"
+
+
+def _repl_text(root: Path, rel: str) -> str:
+    """A Renode platform file with the files it `using`-includes (paths relative to Renode's root)."""
+    text = (root / rel).read_text()
+    included = re.findall(r'^using\s+"([^"]+)"', text, re.M)
+    return text + "".join(_repl_text(root, inc) for inc in included)
+
+
+@pytest.mark.parametrize("name", [n for n in BOARDS if catalogue()[n].simulators.get("renode", {}).get("buses")])
+def test_renode_bus_peripherals_exist(name):
+    """External parts attach to the Renode peripheral the catalogue maps each Zephyr bus to."""
+    platforms = _renode_platforms()
+    if platforms is None:
+        pytest.skip("Renode is not installed (RENODE, RENODE_PATH, PATH)")
+    renode = catalogue()[name].simulators["renode"]
+    text = _repl_text(platforms.parent, renode["platform"])
+    for bus, peripheral in renode["buses"].items():
+        assert bus in catalogue()[name].buses, (name, bus)
+        assert re.search(rf"^{peripheral}:\s*I2C\.", text, re.M), f"{name}: no I2C peripheral {peripheral} in Renode"

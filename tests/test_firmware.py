@@ -80,3 +80,43 @@ def test_float_classifier_on_mps2_an385(reference):
     assert out.comparison.equal, out.comparison.diff
     assert out.passed, out.problems
     assert sum(" event=punch" in line for line in out.run.lines) == 1
+
+
+GESTURE_RUNS = [("native_sim", None), ("qemu", "qemu_cortex_m3"), ("renode", "nrf52840dk/nrf52840"),
+                ("renode", "arduino_nano_33_ble")]
+
+
+@pytest.fixture(scope="module")
+def gesture_app(app):
+    """The Arduino punch recordings and their classifier, int8 (tests/gesture_int8.py)."""
+    pytest.importorskip("tensorflow")
+    from conftest import REFERENCE
+    from gesture_int8 import int8_manifest
+
+    if not REFERENCE.is_dir():
+        pytest.skip(f"no reference material at {REFERENCE}")
+    manifest = int8_manifest(APP.parent / "gesture-int8-model")
+    out = APP.parent / "gesture_int8"
+    assert main(["new", str(manifest), "-o", str(out), "--force"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("sim,board", GESTURE_RUNS, ids=[f"{s}-{b or s}" for s, b in GESTURE_RUNS])
+def test_gesture_classifier_on_simulators(gesture_app, sim, board):
+    """17 recorded punches: 17 windows classified punch, one event, the same lines as the host,
+    on native_sim, qemu_cortex_m3 and two Renode boards (replay source: Renode has no model of
+    the recording IMU that Zephyr 3.7 drives)."""
+    from zgen.testing.renode import find_renode_test
+    from zgen.testing.session import run_test
+
+    missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
+    if sim == "renode" and find_renode_test() is None:
+        missing.append("renode-test (RENODE, RENODE_PATH or PATH)")
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    out = run_test(gesture_app, sim, board=board, say=lambda s: None, timeout=900)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    assert sum(" class=punch " in line for line in out.run.lines) == 17
+    assert sum(" event=punch" in line for line in out.run.lines) == 1
+    assert not out.build.warnings

@@ -101,7 +101,8 @@ def test_fed_suite_expects_simulate_on_what_the_driver_reports(tmp_path, driver_
         overlay = (app / f"tests/renode/{stem}.overlay").read_text()
         assert 'compatible = "st,lis2dw12";' in overlay and "zgen,replay-sensor" not in overlay
     # The Nano's console, a legacy UART in its devicetree, is switched to UARTE for Renode's model.
-    assert 'compatible = "nordic,nrf-uarte";' in (app / "tests/renode/arduino_nano_33_ble.overlay").read_text()
+    nano = (app / "tests/renode/arduino_nano_33_ble.overlay").read_text()
+    assert 'compatible = "nordic,nrf-uarte";' in nano and '&i2c0 {\n\tcompatible = "nordic,nrf-twi";' in nano
     assert "nrf-uarte" not in (app / "tests/renode/nrf52840dk_nrf52840.overlay").read_text()
 
 
