@@ -86,6 +86,11 @@ def test_sample_yaml_is_a_twister_scenario_with_the_simulated_events(app):
     assert any(r.startswith("^zgen: t=2559 win=38 ") and r.endswith("event=anomaly$") for r in regex)
     assert regex[-1].startswith("^zgen: end samples=6400 windows=99 read_errors=0")
     assert doc["tests"]["zgen.motor_anomaly.build"]["platform_allow"] == ["nrf52840dk/nrf52840"]
+    # Every other real board of the catalogue builds too, with the replay source as its sensors.
+    others = doc["tests"]["zgen.motor_anomaly.build.replay"]
+    assert others["build_only"] and others["extra_args"] == "EXTRA_DTC_OVERLAY_FILE=boards/replay.overlay"
+    assert {"arduino_nano_33_ble", "disco_l475_iot1", "nucleo_f446re"} <= set(others["platform_allow"])
+    assert "nrf52840dk/nrf52840" not in others["platform_allow"] and "qemu_cortex_m3" not in others["platform_allow"]
 
 
 def test_real_board_overlay_declares_the_external_part(app):

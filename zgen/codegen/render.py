@@ -234,7 +234,10 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         extra = board.simulators["renode"].get("overlay")
         if extra:
             overlay += "\n/* Renode's model of this board needs: */\n" + extra
-        files[f"tests/renode/{stem}.overlay"] = overlay
+        source = "the manifest's parts, fed by Renode's models" if fed else "the replay source"
+        files[f"tests/renode/{stem}.overlay"] = (
+            f"/* The devicetree of the Renode build (zgen test --sim renode --board {board.name}), used as\n"
+            f" * DTC_OVERLAY_FILE in place of boards/{stem}.overlay: {source}. */\n" + overlay)
         suite = {**renode, "board": board, "fed": fed or [], "expected": expected}
         files[f"tests/renode/{stem}.resc"] = env.get_template("tests/renode/board.resc.j2").render(suite)
         files[f"tests/renode/{stem}.robot"] = env.get_template("tests/renode/board.robot.j2").render(suite)

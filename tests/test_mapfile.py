@@ -1,0 +1,102 @@
+"""Reading a GNU ld map: where flash and RAM go, per input file and per part of the app."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from zgen.memory import mapfile
+
+# A hand-written map in GNU ld's layout (Zephyr's zephyr.map), with the cases that matter: a
+# wrapped section name, a *fill*, initialised data loaded from flash, bss, merged strings (listed
+# at their size before merging), /DISCARD/ and debug sections (not loaded). Expected figures are
+# worked out by hand from the addresses below.
+MAP = """\
+Discarded input sections
+
+ .text          0x00000000       0x40 zephyr/libzephyr.a(unused.c.obj)
+
+Memory Configuration
+
+Name             Origin             Length             Attributes
+FLASH            0x00000000         0x00040000         xr
+RAM              0x20000000         0x00010000         xw
+*default*        0x00000000         0xffffffff
+
+Linker script and memory map
+
+LOAD zephyr/CMakeFiles/zephyr_final.dir/isr_tables.c.obj
+rom_start       0x00000000      0x100
+ .exc_vector_table
+                0x00000000      0x100 zephyr/arch/arch/arm/core/libarch__arm__core.a(vector_table.S.obj)
+text            0x00000100      0x300
+ .text          0x00000100      0x200 modules/tflite-micro/libmodules__tflite-micro.a(fully_connected.cc.obj)
+                0x00000100                tflite::Register_FULLY_CONNECTED()
+ *fill*         0x00000300        0x4 
+ .text.main     0x00000304       0xfc app/libapp.a(main.cpp.obj)
+rodata          0x00000400      0x120
+ .rodata.zgen_model_data
+                0x00000400      0x100 app/libapp.a(model_data.cc.obj)
+ .rodata.str1.1
+                0x00000500       0x30 zephyr/libzephyr.a(printk.c.obj)
+ .rodata.str1.1
+                0x00000520       0x20 app/libapp.a(main.cpp.obj)
+datas           0x20000000       0x10 load address 0x00000520
+ .data          0x20000000       0x10 modules/tflite-micro/libmodules__tflite-micro.a(micro_allocator.cc.obj)
+bss             0x20000010      0x5f0
+ .bss.tensor_arena
+                0x20000010      0x5f0 app/libapp.a(main.cpp.obj)
+
+/DISCARD/
+ *(.note.GNU-stack)
+ .note.GNU-stack
+                0x00000000        0x0 app/libapp.a(main.cpp.obj)
+.debug_info     0x00000000     0x9999
+ .debug_info    0x00000000     0x9999 app/libapp.a(main.cpp.obj)
+OUTPUT(zephyr/zephyr.elf elf32-littlearm)
+"""
+
+
+def test_used_is_what_ld_reports():
+    s = mapfile.parse(MAP)
+    assert s.flash_used == 0x530  # data's load address 0x520 + 0x10
+    assert s.ram_used == 0x600  # bss ends at 0x20000600
+    # per file, before merging: 0x100 + 0x200 + 4 + 0xfc + 0x100 + 0x30 + 0x20 + 0x10 in flash
+    assert s.flash_by_file == 0x100 + 0x200 + 4 + 0xFC + 0x100 + 0x30 + 0x20 + 0x10
+    assert s.ram["app/libapp.a(main.cpp.obj)"] == 0x5F0
+    assert s.ram["modules/tflite-micro/libmodules__tflite-micro.a(micro_allocator.cc.obj)"] == 0x10
+
+
+def test_parts():
+    flash, ram = mapfile.by_part(mapfile.parse(MAP), {"fully_connected"})
+    assert flash["model"] == 0x100 and flash["kernel:fully_connected"] == 0x200
+    assert flash["zgen"] == 0xFC + 0x20 and flash["tflm"] == 0x10 and flash["zephyr"] == 0x100 + 0x30
+    assert ram == {"zgen": 0x5F0, "tflm": 0x10}
+
+
+def test_not_a_map():
+    with pytest.raises(ValueError, match="not a GNU ld map"):
+        mapfile.parse("hello\n")
+
+
+_USAGE = re.compile(r"^\s*(FLASH|RAM):\s+(\d+)\s+(B|KB|MB)\s", re.M)
+
+
+def _builds():
+    """Real builds zgen's firmware tests left behind, with the usage west build printed."""
+    roots = [Path.home() / ".cache" / "zgen" / "firmware-tests"]
+    for root in roots:
+        for log in sorted(root.glob("*/build/*/zgen-build.log")):
+            if (log.parent / "zephyr" / "zephyr.map").is_file() and _USAGE.search(log.read_text()):
+                yield log.parent
+
+
+@pytest.mark.parametrize("build", list(_builds()) or [None], ids=lambda b: b and f"{b.parent.parent.name}-{b.name}")
+def test_real_builds_match_west_builds_figures(build):
+    if build is None:
+        pytest.skip("no firmware build here (run the firmware tests first)")
+    usage = {m.group(1): int(m.group(2)) * {"B": 1, "KB": 1024, "MB": 1 << 20}[m.group(3)]
+             for m in _USAGE.finditer((build / "zgen-build.log").read_text())}
+    s = mapfile.read(build / "zephyr" / "zephyr.map")
+    assert (s.flash_used, s.ram_used) == (usage["FLASH"], usage["RAM"])
