@@ -149,6 +149,25 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from zgen import boards
+    from zgen.memory import check
+    from zgen.manifest import load_manifest
+
+    if args.board and boards.get(args.board) is None:
+        raise ZgenError.at("--board", None, None, f"board '{args.board}' is not in the catalogue",
+                           "`zgen boards` lists the boards")
+    m = load_manifest(Path(args.manifest), board=args.board)
+    results = check.plans(m, check.targets(m, args.board, args.all_boards))
+    if args.json:
+        json.dump(check.as_json(m, results), sys.stdout, indent=1)
+        print()
+        return 0 if all(p is None or p.fits or not p.flash for _, p in results) else 1
+    text, ok = check.report(m, results)
+    print(text)
+    return 0 if ok else 1
+
+
 def cmd_boards(args) -> int:
     from dataclasses import asdict
 
@@ -196,6 +215,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--subset", metavar="N/M", help="with --twister: run only the N-th of M slices (CI sharding)")
     s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
     s.set_defaults(func=cmd_test)
+
+    s = sub.add_parser("check", help="the memory plan: flash and RAM on the board(s), before any build")
+    s.add_argument("manifest")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--board", help="plan for this board (default: the manifest's)")
+    which.add_argument("--all-boards", action="store_true", help="plan for every catalogue board")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("model", help="model tools")
     msub = s.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Measure the memory plan's parts from real builds, and check the plan
+against every build found.
+
+Calibration builds (--calibrate DIR ...) give, from their linker maps:
+- per board: Zephyr's flash and RAM (kernel, drivers, C libraries, main stack), from a replay build;
+- per core: TFLM's core, the zgen runtime and its fixed state, the replay code, each TFLM kernel
+  source, what ld saves by merging strings;
+- per op: the kernel sources it pulls in (from builds whose op sets differ by one op);
+- per board and external part: its driver and bus, a sensor build less the board's replay build.
+They are written to boards/memory/measured.yaml with the Zephyr version and the builds used.
+
+Then, for every build under --check roots, the plan (zgen.memory.plan) next to
+the build's own figures, with the ratio; builds used for calibration are marked.
+
+Run: python bench/memory_baselines.py --calibrate B1 B2 ... --check ROOT ... [--write]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from zgen.memory import mapfile
+from zgen.memory.builds import Build, find_builds
+from zgen.memory.plan import buffers, plan_for, replay_data_bytes
+from zgen.resources import boards_dir
+from zgen.workspace import find_workspace
+
+OUT = boards_dir() / "memory" / "measured.yaml"
+
+
+def _toolchain() -> str:
+    try:
+        out = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
+    cores: dict[str, dict] = {}
+    board_base: dict[str, dict] = {}
+    drivers: dict[str, dict] = {}
+    opsets = []
+    for b in builds:
+        flash, ram = mapfile.by_part(b.sizes, kernels)
+        m, core = b.manifest, b.board.core
+        stems = {p.split(":", 1)[1] for p in flash if p.startswith("kernel:")}
+        opsets.append((frozenset(m.model.ops_used), stems))
+        c = cores.setdefault(core, {"kernels": {}})
+        c.setdefault("tflm", {"flash": flash.get("tflm", 0), "ram": ram.get("tflm", 0)})
+        c.setdefault("zgen", {"flash": flash.get("zgen", 0),
+                              "ram": ram.get("zgen", 0) - sum(buffers(m, b.arena).values())})
+        c.setdefault("merged_strings", b.sizes.flash_used - sum(flash.values()))
+        if b.replay:
+            c.setdefault("replay_code", flash.get("replay", 0) - replay_data_bytes(m))
+        for s in stems:
+            c["kernels"].setdefault(s, flash[f"kernel:{s}"])
+        if b.replay and b.board.name not in board_base:
+            board_base[b.board.name] = {
+                "flash": flash.get("zephyr", 0) + flash.get("fill", 0),
+                "ram": b.sizes.ram_used - sum(v for k, v in ram.items() if k not in ("zephyr", "fill")),
+                "from": str(b)}
+    for b in builds:
+        if b.replay or b.board.name not in board_base:
+            continue
+        flash, _ = mapfile.by_part(b.sizes, kernels)
+        for s in b.manifest.sensors:
+            if s.part:
+                drivers.setdefault(b.board.name, {})[s.part] = (
+                    flash.get("zephyr", 0) + flash.get("fill", 0) - board_base[b.board.name]["flash"])
+    ops: dict[str, list[str]] = {}
+    for _ in range(len(opsets)):
+        for op_set, stems in sorted(opsets, key=lambda x: len(x[0])):
+            unknown = [o for o in op_set if o not in ops]
+            if len(unknown) == 1:
+                known = set().union(*(set(ops[o]) for o in op_set if o in ops))
+                ops[unknown[0]] = sorted(stems - known)
+    return {"zephyr": version, "toolchain": _toolchain(),
+            "calibrated_from": [str(b) for b in builds],
+            "boards": board_base, "cores": cores, "ops": ops, "drivers": drivers}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calibrate", nargs="*", type=Path, default=[])
+    ap.add_argument("--check", nargs="*", type=Path, default=[])
+    ap.add_argument("--write", action="store_true", help=f"write {OUT}")
+    args = ap.parse_args(argv)
+    ws = find_workspace()
+    if ws is None or ws.tflite_micro is None:
+        print("needs the Zephyr workspace's tflite-micro module", file=sys.stderr)
+        return 2
+    kernels = mapfile.kernel_stems(ws.tflite_micro)
+    cal = [Build(p) for p in args.calibrate]
+    if cal:
+        data = calibrate(cal, kernels, ws.version)
+        text = ("# Measured by bench/memory_baselines.py from the linker maps of real builds; do not edit.\n"
+                + yaml.safe_dump(data, sort_keys=False))
+        if args.write:
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(text)
+            print(f"wrote {OUT}")
+        else:
+            print(text)
+    used = {str(b.path.resolve()) for b in cal}
+    rows = []
+    for b in find_builds(*args.check):
+        p = plan_for(b.manifest, b.board, b.arena, replay=b.replay)
+        if p is None:
+            continue
+        mark = " (calibration)" if str(b.path.resolve()) in used else ""
+        rows.append((f"{b}{mark}", p, b.sizes))
+    if rows:
+        print("| build | plan FLASH | built FLASH | ratio | plan RAM | built RAM | ratio | not measured |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        for name, p, s in rows:
+            print(f"| {name} | {p.flash_total} | {s.flash_used} | {p.flash_total / s.flash_used:.3f} | "
+                  f"{p.ram_total} | {s.ram_used} | {p.ram_total / s.ram_used:.3f} | {'; '.join(p.missing)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

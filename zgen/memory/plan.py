@@ -1,0 +1,143 @@
+"""The memory plan (`zgen check`): flash and RAM of an app on a board, before
+any build, from parts measured in real builds (boards/memory/measured.yaml,
+written by bench/memory_baselines.py from linker maps).
+
+Flash = the board's Zephyr (kernel, drivers, C libraries) + TFLM's core + the
+zgen runtime + the TFLM kernels of the model's ops + the model + the replay
+data (replay builds) or the external parts' drivers (real sensors), less what
+ld saves by merging strings. RAM = the board's Zephyr (main stack included) +
+TFLM's core + zgen's fixed state + the buffers the manifest sizes: arena,
+window ring and work buffers, model input, sample queue.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import yaml
+
+from zgen.boards import Board
+from zgen.manifest import Manifest
+from zgen.resources import boards_dir
+
+ZGEN_SAMPLER_STACK = 1024  # app_template: ZGEN_SAMPLER_STACK (part of the measured fixed state)
+
+
+@lru_cache(maxsize=1)
+def measured() -> dict:
+    return yaml.safe_load((boards_dir() / "memory" / "measured.yaml").read_text())
+
+
+@dataclass
+class BoardPlan:
+    board: Board
+    replay: bool  # built with the replay source (simulated boards) instead of real sensors
+    flash: dict[str, int] = field(default_factory=dict)  # part -> bytes
+    ram: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # parts with no measurement: the plan is incomplete
+
+    @property
+    def flash_total(self) -> int:
+        return sum(self.flash.values())
+
+    @property
+    def ram_total(self) -> int:
+        return sum(self.ram.values())
+
+    @property
+    def flash_size(self) -> int:
+        return self.board.flash_kb * 1024
+
+    @property
+    def ram_size(self) -> int:
+        return self.board.ram_kb * 1024
+
+    @property
+    def fits(self) -> bool:
+        return self.flash_total <= self.flash_size and self.ram_total <= self.ram_size
+
+
+def replay_data_bytes(m: Manifest) -> int:
+    """The replay source's sample tables: int16 per value, int32 where a sensor's values need it."""
+    rec = m.recording
+    total, col = 0, 0
+    for s in m.sensors:
+        n = len(s.columns)
+        block = rec.micro[:, col:col + n]
+        decimals = max(rec.decimals[col:col + n])
+        raw = block // 10 ** (6 - decimals)
+        total += rec.samples * n * (4 if int(abs(raw).max()) > 32767 else 2)
+        col += n
+    return total
+
+
+def buffers(m: Manifest, arena: int) -> dict[str, int]:
+    """RAM the manifest sizes (app_template/templates/main.cpp.j2): every buffer is static."""
+    channels = sum(len(s.columns) for s in m.sensors)
+    queue = max(16, 2 * m.window_stride)
+    in_bytes = tensor_bytes(m.model.inputs[0])
+    return {
+        "arena": arena,
+        "window ring + work": 2 * m.window_length * channels * 4,
+        "model input": in_bytes,
+        "sample queue": queue * (4 * channels + 4),
+    }
+
+
+def tensor_bytes(t) -> int:
+    n = 1
+    for d in t.shape:
+        n *= d
+    return n * {"float32": 4, "int8": 1, "uint8": 1, "int16": 2, "int32": 4}[t.dtype]
+
+
+def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) -> BoardPlan | None:
+    """The plan on one board, or None for native_sim (the host's memory)."""
+    if board.arch == "posix":
+        return None
+    data = measured()
+    replay = board.simulated if replay is None else replay
+    p = BoardPlan(board, replay)
+    base = data["boards"].get(board.name)
+    core = data["cores"].get(board.core)
+    if base is None:
+        p.missing.append(f"{board.name}: no measured baseline (build an app for it and run "
+                         "bench/memory_baselines.py)")
+        return p
+    if core is None:
+        p.missing.append(f"{board.core}: no measured TFLM and zgen code sizes")
+        return p
+    p.flash["Zephyr (kernel, drivers, libc)"] = base["flash"]
+    p.flash["TFLM core"] = core["tflm"]["flash"]
+    p.flash["zgen runtime"] = core["zgen"]["flash"]
+    stems: set[str] = set()
+    for op in m.model.ops_used:
+        if op in data["ops"]:
+            stems.update(data["ops"][op])
+        else:
+            p.missing.append(f"{op}: its kernels' size is not measured")
+    kernels = 0
+    for stem in sorted(stems):
+        if stem in core["kernels"]:
+            kernels += core["kernels"][stem]
+        else:
+            p.missing.append(f"{stem}.cc on {board.core}: not measured")
+    p.flash["TFLM kernels (" + ", ".join(m.model.ops_used) + ")"] = kernels
+    p.flash["model"] = len(m.model.path.read_bytes())
+    if replay:
+        p.flash["replay data"] = replay_data_bytes(m) + core["replay_code"]
+    else:
+        for s in m.sensors:
+            if not s.part:
+                continue  # the board's own sensor: its driver is in the board's baseline
+            driver = data.get("drivers", {}).get(board.name, {}).get(s.part)
+            if driver is None:
+                p.missing.append(f"{s.part} driver on {board.name}: not measured")
+            else:
+                p.flash[f"{s.part} driver + bus"] = driver
+    p.flash["strings merged by ld"] = core["merged_strings"]
+    p.ram["Zephyr (kernel, main stack, drivers)"] = base["ram"]
+    p.ram["TFLM core"] = core["tflm"]["ram"]
+    p.ram["zgen fixed state (sampler stack, line, pipeline)"] = core["zgen"]["ram"]
+    p.ram.update(buffers(m, arena))
+    return p
