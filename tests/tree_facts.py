@@ -330,8 +330,16 @@ def facts(zephyr: Path, name: str) -> dict:
     emu = re.search(r"SUPPORTED_EMU_PLATFORMS\s+([\w ]+)\)", cmake)
     renode_uart = re.search(r"RENODE_UART\s+([\w.]+)\)", cmake)
     renode_resc = re.search(r"RENODE_SCRIPT\s+\$\{CMAKE_CURRENT_LIST_DIR\}/([\w./-]+)\)", cmake)
+    # The app is linked into zephyr,code-partition only with USE_DT_CODE_PARTITION, which the board's
+    # defconfig sets, or selects through a bootloader (BOSSA; MCUboot is not on by default).
+    defconfig = dts.parent / f"{dts.stem}_defconfig"
+    dconf = defconfig.read_text() if defconfig.is_file() else ""
+    in_partition = re.search(r"^CONFIG_(USE_DT_CODE_PARTITION|BOOTLOADER_BOSSA)=y", dconf, re.M)
+    code_kb = size_kb("zephyr,code-partition") if arch != "posix" and in_partition else None
     return {
         "flash_kb": flash_kb,
+        # Where a bootloader or storage takes part of the flash, the app gets the code partition.
+        "app_flash_kb": code_kb if code_kb is not None and code_kb != flash_kb else None,
         "ram_kb": ram_kb,
         "core": kc["isa"] or (CORES.get(cpus[0], cpus[0]) if cpus else None),
         "fpu": kc["fpu"],

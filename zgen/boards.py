@@ -26,6 +26,9 @@ class Board:
     simulators: dict = field(default_factory=dict)
     runners: tuple[str, ...] = ()
     pyocd_target: str | None = None
+    # The zephyr,code-partition's size where it is smaller than the flash (a bootloader or storage
+    # takes the rest): what an app may use. None: the whole flash.
+    app_flash_kb: int | None = None
 
     @property
     def file_stem(self) -> str:

@@ -46,7 +46,7 @@ class BoardPlan:
 
     @property
     def flash_size(self) -> int:
-        return self.board.flash_kb * 1024
+        return (self.board.app_flash_kb or self.board.flash_kb) * 1024
 
     @property
     def ram_size(self) -> int:
