@@ -209,9 +209,18 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         if src.is_file():
             files["lib/zgen/" + src.relative_to(runtime_dir()).as_posix()] = src.read_bytes()
     files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
-    # Renode suites: every board Renode models. Where Renode models each of the manifest's parts
-    # on that board, the recording is fed into those models and read through the real drivers;
-    # elsewhere the app runs the replay source. Either way the suite expects zgen simulate's lines.
+    files.update(_renode_suites(m, sim, ctx, env, files["boards/replay.overlay"]))
+    out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
+    return Rendered(out, arena_size)
+
+
+def _renode_suites(m: Manifest, sim: Simulation, ctx: dict, env: jinja2.Environment,
+                   replay_overlay: str) -> dict[str, str]:
+    """tests/renode/: per board Renode models, its devicetree, machine script and robot suite.
+    Where Renode models each of the manifest's parts on that board, the recording is fed into
+    those models and read through the real drivers; elsewhere the app runs the replay source.
+    Either way the suite expects zgen simulate's lines."""
+    files: dict[str, str] = {}
     renode = {**ctx, "start_prefix": sim.lines[0].split(" rate_hz=")[0],
               "line_timeout": max(10, int(4 * m.window_stride / m.rate_hz) + 5)}
     through_drivers = None
@@ -230,7 +239,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
             overlay = env.get_template("boards/sensors.overlay.j2").render({**ctx, "board": board.name})
         else:
             expected = sim.lines[1:]
-            overlay = files["boards/replay.overlay"]
+            overlay = replay_overlay
         extra = board.simulators["renode"].get("overlay")
         if extra:
             overlay += "\n/* Renode's model of this board needs: */\n" + extra
@@ -241,8 +250,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         suite = {**renode, "board": board, "fed": fed or [], "expected": expected}
         files[f"tests/renode/{stem}.resc"] = env.get_template("tests/renode/board.resc.j2").render(suite)
         files[f"tests/renode/{stem}.robot"] = env.get_template("tests/renode/board.robot.j2").render(suite)
-    out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
-    return Rendered(out, arena_size)
+    return files
 
 
 def _board_conf(board) -> str:
