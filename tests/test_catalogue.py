@@ -22,6 +22,7 @@ def test_catalogue_entry_matches_the_tree(zephyr, name):
     f = facts(zephyr, name)
     assert (b.flash_kb, b.ram_kb) == (f["flash_kb"], f["ram_kb"])
     assert b.app_flash_kb == f["app_flash_kb"]
+    assert b.twister_name == f["identifier"]
     assert b.core == f["core"]
     if f["fpu"] is not None:  # native_sim: the host's
         assert (b.fpu, b.dsp) == (f["fpu"], f["dsp"])

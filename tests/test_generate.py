@@ -90,6 +90,7 @@ def test_sample_yaml_is_a_twister_scenario_with_the_simulated_events(app):
     others = doc["tests"]["zgen.motor_anomaly.build.replay"]
     assert others["build_only"] and others["extra_args"] == "EXTRA_DTC_OVERLAY_FILE=boards/replay.overlay"
     assert {"arduino_nano_33_ble", "disco_l475_iot1", "nucleo_f446re"} <= set(others["platform_allow"])
+    assert "arduino_nano_33_ble//sense" in others["platform_allow"]  # twister's name for the Sense
     assert "nrf52840dk/nrf52840" not in others["platform_allow"] and "qemu_cortex_m3" not in others["platform_allow"]
 
 

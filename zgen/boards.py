@@ -29,6 +29,13 @@ class Board:
     # The zephyr,code-partition's size where it is smaller than the flash (a bootloader or storage
     # takes the rest): what an app may use. None: the whole flash.
     app_flash_kb: int | None = None
+    # twister's platform name (the board YAML's identifier) where it is not `name`: Zephyr 3.7 names
+    # the Nano 33 BLE Sense arduino_nano_33_ble//sense there.
+    twister_id: str | None = None
+
+    @property
+    def twister_name(self) -> str:
+        return self.twister_id or self.name
 
     @property
     def file_stem(self) -> str:

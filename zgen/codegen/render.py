@@ -166,8 +166,9 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         "sim_boards": sim_boards(), "board_stem": m.board.file_stem,
-        "replay_build_boards": sorted(b.name for b in boards.catalogue().values()
+        "replay_build_boards": sorted(b.twister_name for b in boards.catalogue().values()
                                       if not b.simulated and b.name != m.board.name),
+        "board_twister": m.board.twister_name,
         "end_line": end_line, "events": events,
         "min_ram_kb": 16,
         "gh": lambda expr: "${{ " + expr + " }}", "ci_matrix": _ci_matrix(), "apt_packages": APT_PACKAGES,

@@ -99,7 +99,7 @@ def run_twister(app: Path, ws: Workspace, board_names: list[str] | None = None, 
     start = time.monotonic()
     for group, members in groups.items():
         outdir = app / "build" / f"twister-{group}"
-        cmd = command(app, [b.name for b in members], outdir, subset)
+        cmd = command(app, [b.twister_name for b in members], outdir, subset)
         outcome.commands.append(" ".join(cmd))
         say(f"running {' '.join(cmd)}")
         try:
