@@ -130,6 +130,9 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) 
         for s in m.sensors:
             if not s.part:
                 continue  # the board's own sensor: its driver is in the board's baseline
+            if board.buses and s.bus not in board.buses:
+                p.missing.append(f"{board.name} has no {s.bus} for {s.part} (its buses: {', '.join(board.buses)})")
+                continue
             driver = data.get("drivers", {}).get(board.name, {}).get(s.part)
             if driver is None:
                 p.missing.append(f"{s.part} driver on {board.name}: not measured")
