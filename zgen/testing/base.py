@@ -14,6 +14,7 @@ from zgen import simulate
 from zgen.boards import Board
 from zgen.errors import ToolError
 from zgen.manifest import Manifest
+from zgen.memory import mapfile
 from zgen.workspace import Workspace, toolchain_env
 
 RUNNERS: dict[str, type["SimRunner"]] = {}
@@ -108,6 +109,12 @@ class SimRunner:
         warnings = sorted({m.group(0).strip() for m in _WARNING.finditer(log) if m.group("file").startswith(app)})
         memory = {m.group(1): (_bytes(m.group(2), m.group(3)), _bytes(m.group(4), m.group(5)))
                   for m in _MEMORY.finditer(log)}
+        linker_map = self.build_dir / "zephyr" / "zephyr.map"
+        if not memory and linker_map.is_file():  # nothing was relinked: ld printed no usage
+            sizes = mapfile.read(linker_map)
+            if sizes.flash_region:
+                memory = {"FLASH": (sizes.flash_used, sizes.regions[sizes.flash_region][1]),
+                          "RAM": (sizes.ram_used, sizes.regions[sizes.ram_region][1])}
         return BuildResult(self.build_dir, log, time.monotonic() - start, warnings, memory)
 
     def run(self, timeout: float = 300) -> RunResult:
