@@ -28,6 +28,16 @@ NEEDS = {"native_sim": ["gcc"], "qemu": ["qemu-system-arm", "arm-none-eabi-gcc"]
 BOARD = {"native_sim": None, "qemu": None, "renode": "nrf52840dk/nrf52840"}
 
 
+def _skip_without_tools(sim: str) -> None:
+    from zgen.testing.renode import find_renode_test
+
+    missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
+    if sim == "renode" and find_renode_test() is None:
+        missing.append("renode-test (RENODE, RENODE_PATH or PATH)")
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+
+
 @pytest.fixture(scope="module")
 def app():
     ws = find_workspace()
@@ -44,14 +54,9 @@ def app():
 
 @pytest.mark.parametrize("sim", ["native_sim", "qemu", "renode"])
 def test_firmware_prints_the_simulated_event_lines(app, sim):
-    from zgen.testing.renode import find_renode_test
     from zgen.testing.session import run_test
 
-    missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
-    if sim == "renode" and find_renode_test() is None:
-        missing.append("renode-test (RENODE, RENODE_PATH or PATH)")
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not installed")
+    _skip_without_tools(sim)
     out = run_test(app, sim, board=BOARD[sim], say=lambda s: None, timeout=900)
     assert out.comparison.equal, out.comparison.diff
     assert out.run.finished and out.passed, out.problems
@@ -106,14 +111,9 @@ def test_gesture_classifier_on_simulators(gesture_app, sim, board):
     """17 recorded punches: 17 windows classified punch, one event, the same lines as the host,
     on native_sim, qemu_cortex_m3 and two Renode boards (replay source: Renode has no model of
     the recording IMU that Zephyr 3.7 drives)."""
-    from zgen.testing.renode import find_renode_test
     from zgen.testing.session import run_test
 
-    missing = [t for t in NEEDS[sim] if shutil.which(t) is None]
-    if sim == "renode" and find_renode_test() is None:
-        missing.append("renode-test (RENODE, RENODE_PATH or PATH)")
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not installed")
+    _skip_without_tools(sim)
     out = run_test(gesture_app, sim, board=board, say=lambda s: None, timeout=900)
     assert out.comparison.equal, out.comparison.diff
     assert out.passed, out.problems

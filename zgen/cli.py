@@ -162,10 +162,9 @@ def cmd_check(args) -> int:
     if args.json:
         json.dump(check.as_json(m, results), sys.stdout, indent=1)
         print()
-        return 0 if all(p is None or p.fits or not p.flash for _, p in results) else 1
-    text, ok = check.report(m, results)
-    print(text)
-    return 0 if ok else 1
+    else:
+        print(check.report(m, results))
+    return 0 if check.all_fit(results) else 1
 
 
 def cmd_boards(args) -> int:

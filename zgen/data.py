@@ -30,6 +30,15 @@ class Recording:
     def samples(self) -> int:
         return self.micro.shape[0]
 
+    def replay_table(self, first: int, count: int) -> tuple[np.ndarray, int, bool]:
+        """Columns first..first+count as the replay source stores them: integers scaled by the
+        block's decimals (exact), those decimals, and whether they need int32 (else int16)."""
+        micro = self.micro[:, first:first + count]
+        decimals = max(self.decimals[first:first + count])
+        raw = micro // 10 ** (6 - decimals)
+        assert (raw * 10 ** (6 - decimals) == micro).all()
+        return raw, decimals, bool(np.abs(raw).max() > 32767)
+
     def sensor_values(self) -> np.ndarray:
         """int32 [samples, columns, 2]: (val1, val2) as struct sensor_value holds them."""
         m = self.micro

@@ -21,6 +21,12 @@ def f32(x: float) -> float:
     return float(np.float32(x))
 
 
+def sample_queue_length(m: Manifest) -> int:
+    """Messages the sampling thread may queue ahead of processing (ZGEN_SAMPLE_QUEUE): two strides,
+    so a window's features and inference never cost a sample."""
+    return max(16, 2 * m.window_stride)
+
+
 def runtime_config(m: Manifest, features_only: bool = False) -> dict:
     """The runtime configuration; features_only gives float features and no
     model (for training, where the model does not exist yet)."""

@@ -11,7 +11,7 @@ from zgen import __version__, boards
 from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import RESOLVER_METHOD
-from zgen.pipeline import runtime_config
+from zgen.pipeline import runtime_config, sample_queue_length
 from zgen.sensors import PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
@@ -97,14 +97,10 @@ def _streams(m: Manifest) -> list[dict]:
     col = 0
     for s in m.sensors:
         n = len(s.columns)
-        micro = rec.micro[:, col:col + n]
-        decimals = max(rec.decimals[col:col + n])
-        raw = micro // 10 ** (6 - decimals)
-        assert (raw * 10 ** (6 - decimals) == micro).all()
-        wide = int(np.abs(raw).max() > 32767)
+        raw, decimals, wide = rec.replay_table(col, n)
         streams.append({
             "name": s.name, "columns": s.columns, "samples": rec.samples, "count": n,
-            "decimals": decimals, "wide": wide, "ctype": "int32_t" if wide else "int16_t",
+            "decimals": decimals, "wide": int(wide), "ctype": "int32_t" if wide else "int16_t",
             "channel": s.kind.channel, "body": _c_rows(raw),
         })
         col += n
@@ -163,7 +159,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
         "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_arm": arena_arm, "arena_other": arena_other,
         "arena_note": arena_note,
-        "main_stack": MAIN_STACK, "sample_queue": max(16, 2 * m.window_stride), "streams": _streams(m),
+        "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         "sim_boards": sim_boards(), "board_stem": m.board.file_stem,
         "replay_build_boards": sorted(b.twister_name for b in boards.catalogue().values()

@@ -15,6 +15,11 @@ def plans(m: Manifest, targets: list[Board]) -> list[tuple[Board, BoardPlan | No
     return [(b, plan_for(m, b, plan_arena(m, arena, b.arch))) for b in targets]
 
 
+def all_fit(results: list[tuple[Board, BoardPlan | None]]) -> bool:
+    """Every board with a plan fits (host and unmeasured boards have nothing to fit)."""
+    return all(p.fits for _, p in results if p is not None and p.flash)
+
+
 def suggestions(m: Manifest, p: BoardPlan, fitting: list[str]) -> list[str]:
     out = []
     if p.flash_total > p.flash_size:
@@ -39,13 +44,12 @@ def _margin(used: int, size: int) -> str:
     return f"{size - used:+,d} B ({100 * (size - used) / size:.0f} %)"
 
 
-def report(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> tuple[str, bool]:
-    """The table and whether every planned board fits."""
+def report(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> str:
+    """The table, the parts (for one board) and the suggestions."""
     data = measured()
     lines = [f"{m.name}: memory plan from parts measured in real builds (Zephyr {data['zephyr']}, "
              f"{data['toolchain'].split(' (')[0]})", ""]
     lines.append(f"{'board':<36} {'flash':>16} {'margin':>20} {'RAM':>16} {'margin':>20}  verdict")
-    ok = True
     fitting = [b.name for b, p in results if p is not None and not p.missing and p.fits]
     notes = []
     for b, p in results:
@@ -59,7 +63,6 @@ def report(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> tuple[
         verdict = "fits" if p.fits else "DOES NOT FIT"
         if p.missing:
             verdict += " (incomplete: " + "; ".join(p.missing) + ")"
-        ok &= p.fits
         lines.append(f"{name:<36} {p.flash_total:>8,d}/{p.flash_size // 1024:>5d}K {_margin(p.flash_total, p.flash_size):>20} "
                      f"{p.ram_total:>8,d}/{p.ram_size // 1024:>5d}K {_margin(p.ram_total, p.ram_size):>20}  {verdict}")
         if not p.fits:
@@ -70,7 +73,7 @@ def report(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> tuple[
         lines += ["RAM:"] + [f"  {k:<48} {v:>9,d} B" for k, v in p.ram.items()]
     if notes:
         lines += ["", "suggestions:"] + [f"  {n}" for n in notes]
-    return "\n".join(lines), ok
+    return "\n".join(lines)
 
 
 def as_json(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> dict:

@@ -18,10 +18,8 @@ import yaml
 
 from zgen.boards import Board
 from zgen.manifest import Manifest
+from zgen.pipeline import sample_queue_length
 from zgen.resources import boards_dir
-
-ZGEN_SAMPLER_STACK = 1024  # app_template: ZGEN_SAMPLER_STACK (part of the measured fixed state)
-
 
 @lru_cache(maxsize=1)
 def measured() -> dict:
@@ -58,37 +56,28 @@ class BoardPlan:
 
 
 def replay_data_bytes(m: Manifest) -> int:
-    """The replay source's sample tables: int16 per value, int32 where a sensor's values need it."""
-    rec = m.recording
+    """The replay source's sample tables (int16 per value, int32 where a sensor's values need it)."""
     total, col = 0, 0
     for s in m.sensors:
         n = len(s.columns)
-        block = rec.micro[:, col:col + n]
-        decimals = max(rec.decimals[col:col + n])
-        raw = block // 10 ** (6 - decimals)
-        total += rec.samples * n * (4 if int(abs(raw).max()) > 32767 else 2)
+        _, _, wide = m.recording.replay_table(col, n)
+        total += m.recording.samples * n * (4 if wide else 2)
         col += n
     return total
 
 
+DTYPE_BYTES = {"float32": 4, "int8": 1, "uint8": 1, "int16": 2, "int32": 4}
+
+
 def buffers(m: Manifest, arena: int) -> dict[str, int]:
     """RAM the manifest sizes (app_template/templates/main.cpp.j2): every buffer is static."""
-    channels = sum(len(s.columns) for s in m.sensors)
-    queue = max(16, 2 * m.window_stride)
-    in_bytes = tensor_bytes(m.model.inputs[0])
+    model_in = m.model.inputs[0]
     return {
         "arena": arena,
-        "window ring + work": 2 * m.window_length * channels * 4,
-        "model input": in_bytes,
-        "sample queue": queue * (4 * channels + 4),
+        "window ring + work": 2 * m.window_length * m.channels * 4,
+        "model input": model_in.count * DTYPE_BYTES[model_in.dtype],
+        "sample queue": sample_queue_length(m) * (4 * m.channels + 4),
     }
-
-
-def tensor_bytes(t) -> int:
-    n = 1
-    for d in t.shape:
-        n *= d
-    return n * {"float32": 4, "int8": 1, "uint8": 1, "int16": 2, "int32": 4}[t.dtype]
 
 
 def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) -> BoardPlan | None:

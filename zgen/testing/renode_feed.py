@@ -103,10 +103,9 @@ def feeds(rec: Recording, fed: list[FedSensor]) -> dict[str, str]:
 
 def driver_view(rec: Recording, fed: list[FedSensor]) -> Recording:
     """The recording as the firmware reads it through the parts and their Zephyr drivers."""
-    micro = rec.micro.copy()
+    micro, decimals = rec.micro.copy(), list(rec.decimals)
     for s in fed:
-        micro[:, s.first_column:s.first_column + s.columns] = s.model.driver_micro(_counts(rec, s))
-    decimals = list(rec.decimals)
-    for s in fed:
-        decimals[s.first_column:s.first_column + s.columns] = [6] * s.columns
+        columns = slice(s.first_column, s.first_column + s.columns)
+        micro[:, columns] = s.model.driver_micro(_counts(rec, s))
+        decimals[columns] = [6] * s.columns
     return replace(rec, micro=micro, decimals=tuple(decimals))
