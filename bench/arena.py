@@ -4,9 +4,13 @@ measures, the Cortex-M use zgen predicts from it (host head + replayed 32-bit
 tail, zgen/model/tflm_layout.py), the arena zgen generates, and the arena the
 firmware reports (`arena_used` of its start line) on a QEMU board, in one run.
 
+With --board, every model runs on that QEMU board instead: mps2/an521/cpu1
+has the DSP extension, so the apps build with CMSIS-NN's kernels there and the
+prediction is the CMSIS-NN replay.
+
 Needs a Zephyr workspace (see README, Firmware) and ../shared/reference.
-Run: python bench/arena.py [--only NAME]   (writes bench/out/arena.md; a recorded
-run is in bench/results/arena.txt)
+Run: python bench/arena.py [--only NAME] [--board B]   (writes bench/out/arena.md;
+recorded runs are in bench/results/arena.txt and arena_cmsis_nn.txt)
 """
 from __future__ import annotations
 
@@ -41,7 +45,6 @@ MODELS = {
     "pretrainedResnet_quant": (REFERENCE / "mlperf_tiny/pretrainedResnet_quant.tflite", "mps2/an385", 3072,
                                "  - classify: {labels: [" + ", ".join(f"c{i}" for i in range(10)) + "]}\n"
                                "  - threshold: {above: 0.5}\n"),
-}\n  - threshold: {above: 0.5}\n"),
 }
 
 
@@ -83,12 +86,14 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only")
+    ap.add_argument("--board", help="run every model on this QEMU board")
     args = ap.parse_args()
     ws = require_workspace()
     rows = []
     for name, (model, board, length, post) in MODELS.items():
         if args.only and args.only not in name:
             continue
+        board = args.board or board
         manifest = (REPO / "samples/anomaly/anomaly.yaml" if length is None
                     else probe_manifest(name, model, board, length, post))
         app = PROBES / boards.get(board).file_stem
@@ -103,11 +108,12 @@ def main() -> int:
             print(run.output[-2000:], file=sys.stderr)
             return 1
         flash = build.memory.get("FLASH", (0, 0))[0]
-        predicted = host.used_on("arm")
+        kernels = boards.get(board).tflm_kernels
+        predicted = host.used_on("arm", kernels)
         # One arena step (16 B) below the plan must fail: then the plan is the
         # smallest arena that runs, whatever the printed use.
         below = _runs_with(runner, size - 16)
-        rows.append((name, board, host.total, host.head, host.tail, predicted, size, used, size / used,
+        rows.append((name, f"{board} ({kernels})", host.total, host.head, host.tail, predicted, size, used, size / used,
                      "fails" if not below else "RUNS", flash))
         print(f"{name}: host {host.total}, predicted use {predicted}, generated {size}, firmware use {used} "
               f"({size / used:.3f}x); {size - 16} B: {'runs' if below else 'fails'}", flush=True)
@@ -116,7 +122,7 @@ def main() -> int:
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     table += ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |" for r in rows]
     OUT.mkdir(exist_ok=True)
-    (OUT / "arena.md").write_text("\n".join(table) + "\n")
+    (OUT / ("arena.md" if not args.board else f"arena-{boards.get(args.board).file_stem}.md")).write_text("\n".join(table) + "\n")
     print("\n".join(table))
     return 0
 

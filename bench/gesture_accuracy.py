@@ -8,6 +8,7 @@ Run: python bench/gesture_accuracy.py
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from zgen.model.train import train
 
     r = train(HERE / "gesture" / "gesture_train.yaml")

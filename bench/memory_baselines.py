@@ -4,9 +4,10 @@ against every build found.
 
 Calibration builds (--calibrate DIR ...) give, from their linker maps:
 - per board: Zephyr's flash and RAM (kernel, drivers, C libraries, main stack), from a replay build;
-- per core: TFLM's core, the zgen runtime and its fixed state, the replay code, each TFLM kernel
-  source, what ld saves by merging strings;
-- per op: the kernel sources it pulls in (from builds whose op sets differ by one op);
+- per core: TFLM's core, the zgen runtime and its fixed state, the replay code, what ld saves by
+  merging strings, and per kernel set (reference, cmsis-nn) each TFLM kernel source and each
+  CMSIS-NN library function;
+- per kernel set and op: the kernel sources it pulls in (from builds whose op sets differ by one op);
 - per board and external part: its driver and bus, a sensor build less the board's replay build.
 They are written to boards/memory/measured.yaml with the Zephyr version and the builds used.
 
@@ -50,7 +51,7 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         flash, ram = mapfile.by_part(b.sizes, kernels)
         m, core = b.manifest, b.board.core
         stems = {p.split(":", 1)[1] for p in flash if p.startswith("kernel:")}
-        opsets.append((frozenset(m.model.ops_used), stems))
+        opsets.append((b.kernels, frozenset(m.model.ops_used), stems))
         c = cores.setdefault(core, {"kernels": {}})
         c.setdefault("tflm", {"flash": flash.get("tflm", 0), "ram": ram.get("tflm", 0)})
         c.setdefault("zgen", {"flash": flash.get("zgen", 0),
@@ -59,7 +60,7 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         if b.replay:
             c.setdefault("replay_code", flash.get("replay", 0) - replay_data_bytes(m))
         for s in stems:
-            c["kernels"].setdefault(s, flash[f"kernel:{s}"])
+            c["kernels"].setdefault(b.kernels, {}).setdefault(s, flash[f"kernel:{s}"])
         if b.replay and b.board.name not in board_base:
             board_base[b.board.name] = {
                 "flash": flash.get("zephyr", 0) + flash.get("fill", 0),
@@ -73,13 +74,14 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
             if s.part:
                 drivers.setdefault(b.board.name, {})[s.part] = (
                     flash.get("zephyr", 0) + flash.get("fill", 0) - board_base[b.board.name]["flash"])
-    ops: dict[str, list[str]] = {}
+    ops: dict[str, dict[str, list[str]]] = {}
     for _ in range(len(opsets)):
-        for op_set, stems in sorted(opsets, key=lambda x: len(x[0])):
-            unknown = [o for o in op_set if o not in ops]
+        for kset, op_set, stems in sorted(opsets, key=lambda x: (x[0], len(x[1]))):
+            kops = ops.setdefault(kset, {})
+            unknown = [o for o in op_set if o not in kops]
             if len(unknown) == 1:
-                known = set().union(*(set(ops[o]) for o in op_set if o in ops))
-                ops[unknown[0]] = sorted(stems - known)
+                known = set().union(*(set(kops[o]) for o in op_set if o in kops))
+                kops[unknown[0]] = sorted(stems - known)
     return {"zephyr": version, "toolchain": _toolchain(),
             "calibrated_from": [str(b) for b in builds],
             "boards": board_base, "cores": cores, "ops": ops, "drivers": drivers}

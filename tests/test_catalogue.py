@@ -35,6 +35,7 @@ def test_catalogue_entry_matches_the_tree(zephyr, name):
     if qemu:
         assert qemu.get("cpu") == f["qemu_cpu"]
         assert list(qemu.get("extra_args", [])) == f["qemu_extra"]
+        assert list(qemu.get("loaders", [])) == f["qemu_loaders"]
     if "renode" in f["emulators"]:  # Renode also models boards whose board.cmake does not say so
         renode = b.simulators.get("renode", {})
         assert renode.get("uart") == f["renode_uart"]

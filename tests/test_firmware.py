@@ -70,6 +70,38 @@ def test_firmware_prints_the_simulated_event_lines(app, sim):
                                   "build_s": round(out.build.seconds, 1), "run_s": round(out.run.seconds, 2)}))
 
 
+def test_cmsis_nn_kernels_on_the_dsp_core(app):
+    """mps2/an521/cpu1 is a Cortex-M33 with the DSP extension: the app builds with TFLM's CMSIS-NN
+    kernels there, prints the lines zgen simulate computes with the reference kernels on the host,
+    and uses the arena the CMSIS-NN replay predicts."""
+    from zgen.model.arena import measure
+    from zgen.testing.session import run_test
+
+    _skip_without_tools("qemu")
+    out = run_test(app, "qemu", board="mps2/an521/cpu1", say=lambda s: None, timeout=900)
+    config = (out.build.build_dir / "zephyr" / ".config").read_text()
+    assert "CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS=y" in config
+    assert "CONFIG_ARMV8_M_DSP=y" in config
+    assert out.comparison.equal, out.comparison.diff
+    assert out.run.finished and out.passed, out.problems
+    assert not out.build.warnings
+    assert out.arena[0] == measure(ANOMALY.parent / "model" / "anomaly.tflite").used_on("arm", "cmsis-nn")
+
+
+def test_reference_kernels_without_dsp(app):
+    """Cores without the DSP extension keep the reference kernels (qemu_cortex_m3's build from the
+    test above, or a fresh one)."""
+    from zgen.testing.session import run_test
+
+    _skip_without_tools("qemu")
+    build = APP / "build" / "qemu_cortex_m3"
+    if not (build / "zephyr" / ".config").is_file():
+        run_test(app, "qemu", board="qemu_cortex_m3", say=lambda s: None, timeout=900)
+    config = (build / "zephyr" / ".config").read_text()
+    assert "CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS" not in config.replace(
+        "# CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS is not set", "")
+
+
 def test_float_classifier_on_mps2_an385(reference):
     """The Arduino float gesture model (../shared/reference) on QEMU's MPS2 AN385:
     classifier post-processing and float TFLM kernels on the target, same lines
@@ -88,7 +120,7 @@ def test_float_classifier_on_mps2_an385(reference):
 
 
 GESTURE_RUNS = [("native_sim", None), ("qemu", "qemu_cortex_m3"), ("renode", "nrf52840dk/nrf52840"),
-                ("renode", "arduino_nano_33_ble")]
+                ("renode", "arduino_nano_33_ble"), ("qemu", "mps2/an521/cpu1")]
 
 
 @pytest.fixture(scope="module")

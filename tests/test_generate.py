@@ -58,13 +58,15 @@ def test_op_resolver_lists_exactly_the_models_ops(app):
 
 def test_arena_comes_from_a_measurement(app):
     a = measure(ANOMALY.parent / "model" / "anomaly.tflite")
-    m = re.search(r"config ZGEN_ARENA_SIZE\n\tint .*\n\tdefault (\d+) if ARM\n\tdefault (\d+)\n",
-                  (app / "Kconfig").read_text())
-    assert m, "Kconfig has no per-arch ZGEN_ARENA_SIZE default"
-    arm, other = int(m.group(1)), int(m.group(2))
-    # Arm: the Cortex-M replay; native_sim and RISC-V: the host's upper bound.
+    m = re.search(r"config ZGEN_ARENA_SIZE\n\tint .*\n\tdefault (\d+) if TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS\n"
+                  r"\tdefault (\d+) if ARM\n\tdefault (\d+)\n", (app / "Kconfig").read_text())
+    assert m, "Kconfig has no per-kernel-set and per-arch ZGEN_ARENA_SIZE default"
+    cmsis, arm, other = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    # Arm: the Cortex-M replay, CMSIS-NN's own (larger OpData) where the core
+    # builds with it; native_sim and RISC-V: the host's upper bound.
     assert a.needed_on("arm") <= arm < a.needed_on("arm") + 16 and arm % 16 == 0
     assert arm >= a.used_on("arm")
+    assert a.needed_on("arm", "cmsis-nn") <= cmsis < a.needed_on("arm", "cmsis-nn") + 16 and cmsis > arm
     assert a.total <= other < a.needed_on("posix") + 16 and other % 16 == 0
 
 

@@ -95,3 +95,38 @@ def test_op_sizes_match_the_workspace(measured, op):
     builtin_type, opdata_type = OP_TYPES[op]
     assert builtin == (measured[builtin_type] if builtin_type else None)
     assert opdata == (measured[opdata_type][0] if opdata_type else None)
+
+
+# CMSIS-NN's kernels keep their OpData in an anonymous namespace of their .cc:
+# compile each source with a probe appended, for a core with DSP.
+CMSIS_NN_TYPES = {"FULLY_CONNECTED": ("fully_connected", "OpData"), "CONV_2D": ("conv", "OpData"),
+                  "DEPTHWISE_CONV_2D": ("depthwise_conv", "OpData"), "AVERAGE_POOL_2D": ("pooling", "OpData"),
+                  "MAX_POOL_2D": ("pooling", "OpData"), "SOFTMAX": ("softmax", "CMSISNNSoftmaxParams")}
+
+
+@pytest.mark.parametrize("op", sorted(tflm_layout.CMSIS_NN_OPDATA))
+def test_cmsis_nn_opdata_sizes_match_the_workspace(op, tmp_path):
+    ws = find_workspace()
+    if ws is None or ws.tflite_micro is None:
+        pytest.skip("no Zephyr workspace with the tflite-micro module")
+    cmsis_nn = ws.topdir / "modules/lib/cmsis-nn"
+    cmsis = ws.topdir / "modules/hal/cmsis/CMSIS/Core/Include"
+    if not (cmsis_nn / "Include").is_dir() or not cmsis.is_dir():
+        pytest.skip("the workspace has no cmsis-nn or cmsis module")
+    gxx = shutil.which("arm-none-eabi-g++")
+    if gxx is None:
+        pytest.skip("arm-none-eabi-g++ is not installed")
+    source, type_name = CMSIS_NN_TYPES[op]
+    root = ws.tflite_micro
+    (tmp_path / "probe.cc").write_text(
+        f'#include "tensorflow/lite/micro/kernels/cmsis_nn/{source}.cc"\n'
+        f'extern "C" const unsigned zgen_layout[] = {{sizeof(tflite::{type_name}), alignof(tflite::{type_name})}};\n')
+    inc = [root, root / "third_party_static/flatbuffers/include", root / "third_party_static/gemmlowp",
+           root / "third_party_static/ruy", cmsis_nn, cmsis_nn / "Include", cmsis]
+    subprocess.run([gxx, "-std=c++17", "-fno-exceptions", "-fno-rtti", "-mcpu=cortex-m4", "-mthumb", "-mabi=aapcs",
+                    "-fdata-sections", "--specs=nano.specs", "-DCMSIS_NN", *[f"-I{p}" for p in inc], "-c",
+                    "probe.cc", "-o", "probe.o"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "--only-section=.rodata.zgen_layout", "probe.o",
+                    "probe.bin"], cwd=tmp_path, check=True)
+    size, _ = struct.unpack("<2I", (tmp_path / "probe.bin").read_bytes())
+    assert tflm_layout.CMSIS_NN_OPDATA[op] == size

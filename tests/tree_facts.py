@@ -207,6 +207,15 @@ def qemu_flags(cmake: str) -> dict:
     return {"cpu": cpu, "extra": extra}
 
 
+def qemu_loaders(cmake: str) -> list[str]:
+    """Images an (active) board.cmake has QEMU load besides the app (`-device loader,file=` with a
+    ${CPU0_BINARY_DIR} set from ${CMAKE_CURRENT_BINARY_DIR}), relative to the build folder."""
+    dirs = dict(re.findall(r"set\((\w+_BINARY_DIR)\s+\$\{CMAKE_CURRENT_BINARY_DIR\}/([\w./-]+)\)", cmake))
+    return [f"{dirs[var]}/{name}"
+            for var, name in re.findall(r"QEMU_KERNEL_OPTION\s+\"-device;loader,file=\$\{(\w+)\}/([\w.]+)\"", cmake)
+            if var in dirs]
+
+
 # ---------------------------------------------------------------- sensors
 
 @lru_cache(maxsize=4)
@@ -352,6 +361,7 @@ def facts(zephyr: Path, name: str) -> dict:
         "qemu_machine": machine.group(1) if machine else None,
         "qemu_cpu": qemu["cpu"],
         "qemu_extra": qemu["extra"],
+        "qemu_loaders": qemu_loaders(cmake),
         "emulators": emu.group(1).split() if emu else [],
         "renode_uart": renode_uart.group(1) if renode_uart else None,
         "renode_resc": (str((dts.parent / renode_resc.group(1)).relative_to(zephyr))

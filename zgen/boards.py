@@ -43,6 +43,12 @@ class Board:
         return self.name.replace("/", "_")
 
     @property
+    def tflm_kernels(self) -> str:
+        """The TFLM kernel set an app builds with here: CMSIS-NN where the core has the DSP
+        extension (the generated Kconfig's default), the reference kernels elsewhere."""
+        return "cmsis-nn" if self.arch == "arm" and self.dsp else "reference"
+
+    @property
     def simulated(self) -> bool:
         """Only ever simulated (native_sim, the QEMU boards): nothing flashes it, so its sensors are
         the replay source. A real board that a simulator also models (nrf52840dk in Renode,

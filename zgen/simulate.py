@@ -49,8 +49,8 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
     in_shape = m.model.inputs[0].shape
     # The start line shows what the firmware on the manifest's board will print.
     arena = arena or measure(m.model.path)
-    arena_used = arena.used_on(m.board.arch)
-    arena_size = plan_arena(m, arena, m.board.arch)
+    arena_used = arena.used_on(m.board.arch, m.board.tflm_kernels)
+    arena_size = plan_arena(m, arena, m.board.arch, m.board.tflm_kernels)
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
@@ -65,7 +65,7 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
     return sim
 
 
-def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str) -> int:
-    """The arena the app is generated with for boards of `arch`: the manifest's
-    size, or the plan from the measurement."""
-    return m.arena if isinstance(m.arena, int) else arena.planned_for(arch)
+def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "reference") -> int:
+    """The arena the app is generated with for boards of `arch` with that TFLM
+    kernel set: the manifest's size, or the plan from the measurement."""
+    return m.arena if isinstance(m.arena, int) else arena.planned_for(arch, kernels)

@@ -132,14 +132,18 @@ def sim_boards() -> list[str]:
 def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) -> Rendered:
     cfg = runtime_config(m)
     arena = arena or measure(m.model.path)
-    arena_size = plan_arena(m, arena, m.board.arch)
-    # Arm boards get the arena replayed for Cortex-M; native_sim (i386) and
-    # RISC-V lay TFLM's structs out differently and get the host's upper bound.
+    arena_size = plan_arena(m, arena, m.board.arch, m.board.tflm_kernels)
+    # Arm boards get the arena replayed for Cortex-M, for the kernel set their
+    # core builds with; native_sim (i386) and RISC-V lay TFLM's structs out
+    # differently and get the host's upper bound.
     arena_arm, arena_other = plan_arena(m, arena, "arm"), plan_arena(m, arena, "posix")
+    arena_cmsis = plan_arena(m, arena, "arm", "cmsis-nn")
     if isinstance(m.arena, int):
-        arena_note = f"set in the manifest; Cortex-M needs {arena.used_on('arm')} B ({arena.note_for('arm')})"
+        arena_note = (f"set in the manifest; Cortex-M needs {arena.used_on('arm')} B ({arena.note_for('arm')}), "
+                      f"{arena.used_on('arm', 'cmsis-nn')} B with CMSIS-NN")
     else:
-        arena_note = f"Arm: {arena.note_for('arm')}; other targets: {arena.note_for('posix')}"
+        arena_note = (f"Arm: {arena.note_for('arm')}; Arm with CMSIS-NN: {arena.note_for('arm', 'cmsis-nn')}; "
+                      f"other targets: {arena.note_for('posix')}")
     model_bytes = m.model.path.read_bytes()
     dsize = {0: 4, 1: 1, 2: 1}
     sensors = _sensor_ctx(m)
@@ -158,6 +162,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,
         "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
         "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_arm": arena_arm, "arena_other": arena_other,
+        "arena_cmsis": arena_cmsis,
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,

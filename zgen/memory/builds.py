@@ -66,6 +66,11 @@ class Build:
         return self.config.get("CONFIG_ZGEN_REPLAY") == "y"
 
     @property
+    def kernels(self) -> str:
+        """The TFLM kernel set it was built with (tflm_layout.KERNEL_SETS)."""
+        return "cmsis-nn" if self.config.get("CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS") == "y" else "reference"
+
+    @property
     def arena(self) -> int:
         return int(self.config["CONFIG_ZGEN_ARENA_SIZE"])
 

@@ -175,6 +175,8 @@ def part_of(file: str, tflm_kernels: set[str]) -> str:
         return "zgen"
     if "tflite-micro" in file:
         return f"kernel:{stem}" if stem in tflm_kernels else "tflm"
+    if "cmsis-nn" in file:  # the CMSIS-NN library's functions: part of the kernels that call them
+        return f"kernel:{stem}"
     if file == "*fill*":
         return "fill"
     return "zephyr"

@@ -3,7 +3,9 @@ any build, from parts measured in real builds (boards/memory/measured.yaml,
 written by bench/memory_baselines.py from linker maps).
 
 Flash = the board's Zephyr (kernel, drivers, C libraries) + TFLM's core + the
-zgen runtime + the TFLM kernels of the model's ops + the model + the replay
+zgen runtime + the TFLM kernels of the model's ops (CMSIS-NN's, with the
+library functions they call, on cores with DSP; the reference kernels
+elsewhere) + the model + the replay
 data (replay builds) or the external parts' drivers (real sensors), less what
 ld saves by merging strings. RAM = the board's Zephyr (main stack included) +
 TFLM's core + zgen's fixed state + the buffers the manifest sizes: arena,
@@ -99,19 +101,21 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) 
     p.flash["Zephyr (kernel, drivers, libc)"] = base["flash"]
     p.flash["TFLM core"] = core["tflm"]["flash"]
     p.flash["zgen runtime"] = core["zgen"]["flash"]
+    kset = board.tflm_kernels
     stems: set[str] = set()
     for op in m.model.ops_used:
-        if op in data["ops"]:
-            stems.update(data["ops"][op])
+        if op in data["ops"].get(kset, {}):
+            stems.update(data["ops"][kset][op])
         else:
-            p.missing.append(f"{op}: its kernels' size is not measured")
+            p.missing.append(f"{op}: its {kset} kernels' size is not measured")
     kernels = 0
+    measured_stems = core["kernels"].get(kset, {})
     for stem in sorted(stems):
-        if stem in core["kernels"]:
-            kernels += core["kernels"][stem]
+        if stem in measured_stems:
+            kernels += measured_stems[stem]
         else:
-            p.missing.append(f"{stem}.cc on {board.core}: not measured")
-    p.flash["TFLM kernels (" + ", ".join(m.model.ops_used) + ")"] = kernels
+            p.missing.append(f"{stem} ({kset}) on {board.core}: not measured")
+    p.flash[f"TFLM {kset} kernels (" + ", ".join(m.model.ops_used) + ")"] = kernels
     p.flash["model"] = len(m.model.path.read_bytes())
     if replay:
         p.flash["replay data"] = replay_data_bytes(m) + core["replay_code"]

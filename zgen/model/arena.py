@@ -19,7 +19,7 @@ from pathlib import Path
 
 from zgen.errors import ToolError
 from zgen.model.tflite import read_model
-from zgen.model.tflm_layout import TFLM_REVISION, Replay, replay, unsupported
+from zgen.model.tflm_layout import KERNEL_SETS, TFLM_REVISION, Replay, replay, unsupported
 
 ALIGN = 16  # TFLM aligns arena buffers to 16 bytes; keep the size a multiple
 
@@ -31,44 +31,60 @@ class ArenaMeasurement:
     tail: int  # persistent structs: larger on a 64-bit host
     # TFLM's recording allocator, per kind of allocation: (bytes used, allocations)
     categories: dict = field(default_factory=dict, compare=False)
-    target: Replay | None = None  # the allocations replayed for Cortex-M, when the replay covers the model
-    target_gap: str | None = None  # why it does not
+    # Per kernel set (tflm_layout.KERNEL_SETS): the allocations replayed for
+    # Cortex-M, or None when the replay does not cover the model, with why.
+    targets: dict = field(default_factory=dict)
+    gaps: dict = field(default_factory=dict)
+
+    @property
+    def target(self) -> Replay | None:
+        return self.targets.get("reference")
 
     @property
     def target_tail(self) -> int | None:
         return self.target.tail if self.target else None
 
-    def used_on(self, arch: str) -> int:
-        """arena_used_bytes() the firmware will report on a board of this arch."""
-        if arch == "arm" and self.target is not None:
-            return self.head + self.target.tail
+    def _replay(self, arch: str, kernels: str) -> Replay | None:
+        return self.targets.get(kernels) if arch == "arm" else None
+
+    def used_on(self, arch: str, kernels: str = "reference") -> int:
+        """arena_used_bytes() the firmware will report on a board of this arch
+        and kernel set (an upper bound where CMSIS-NN adds scratch buffers)."""
+        r = self._replay(arch, kernels)
+        if r is not None:
+            return self.head + r.scratch + r.tail
         return self.total
 
-    def needed_on(self, arch: str) -> int:
+    def needed_on(self, arch: str, kernels: str = "reference") -> int:
         """The smallest arena AllocateTensors() succeeds with: the use, or the
         transient need of Prepare and planning when that is larger."""
+        r = self._replay(arch, kernels)
+        if r is not None:
+            return max(self.used_on(arch, kernels), r.transient)
         if self.target is None:
             return self.total
-        if arch == "arm":
-            return max(self.used_on(arch), self.target.transient)
         # Other 32-bit targets (native_sim's i386, RV32) are not replayed; the
         # host total bounds their use, and their transient need is close to
         # Cortex-M's.
         return max(self.total, self.target.transient)
 
-    def planned_for(self, arch: str) -> int:
+    def planned_for(self, arch: str, kernels: str = "reference") -> int:
         """The arena to generate for that arch: the need rounded up to ALIGN.
         The replay is byte-exact on the models measured (bench/arena.py), so
         the only margin is the rounding."""
-        return round_up(self.needed_on(arch))
+        return round_up(self.needed_on(arch, kernels))
 
-    def note_for(self, arch: str) -> str:
-        if arch == "arm" and self.target is not None:
-            why = (f"; AllocateTensors() needs {self.target.transient} B on the way (Prepare's temporary "
-                   "tensors, planning)" if self.target.transient > self.used_on(arch) else "")
-            return (f"head {self.head} B measured by TFLM's host interpreter + tail {self.target.tail} B "
-                    f"replayed for Cortex-M (TFLM {TFLM_REVISION}){why}, rounded up to {ALIGN} B")
-        why = f" ({self.target_gap})" if arch == "arm" and self.target_gap else ""
+    def note_for(self, arch: str, kernels: str = "reference") -> str:
+        r = self._replay(arch, kernels)
+        if r is not None:
+            why = (f"; AllocateTensors() needs {r.transient} B on the way (Prepare's temporary "
+                   "tensors, planning)" if r.transient > self.used_on(arch, kernels) else "")
+            scratch = f" + CMSIS-NN scratch buffers {r.scratch} B (an upper bound)" if r.scratch else ""
+            kind = " with CMSIS-NN kernels" if kernels == "cmsis-nn" else ""
+            return (f"head {self.head} B measured by TFLM's host interpreter{scratch} + tail {r.tail} B "
+                    f"replayed for Cortex-M{kind} (TFLM {TFLM_REVISION}){why}, rounded up to {ALIGN} B")
+        gap = self.gaps.get(kernels)
+        why = f" ({gap})" if arch == "arm" and gap else ""
         return (f"{self.total} B measured by TFLM's 64-bit host interpreter, an upper bound of a 32-bit "
                 f"target's need{why}, rounded up to {ALIGN} B")
 
@@ -95,7 +111,8 @@ def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
     categories = {name: (int(used), int(n)) for name, used, n in _CATEGORY.findall(proc.stderr + proc.stdout)}
     info = read_model(model)
     return ArenaMeasurement(found["total"], found["head"], found["tail"], categories,
-                            replay(info), unsupported(info))
+                            {k: replay(info, k) for k in KERNEL_SETS},
+                            {k: unsupported(info, k) for k in KERNEL_SETS})
 
 
 def _child(path: str) -> int:

@@ -34,7 +34,9 @@ def report(path: Path, with_arena: bool = True) -> dict:
             "host_total": arena.total, "head": arena.head, "tail": arena.tail,
             "cortex_m_tail": arena.target_tail, "cortex_m_used": arena.used_on("arm"),
             "cortex_m_needed": arena.needed_on("arm"),
-            "planned_arm": arena.planned_for("arm"), "planned_other": arena.planned_for("posix"),
+            "planned_arm": arena.planned_for("arm"),
+            "cortex_m_cmsis_nn_used": arena.used_on("arm", "cmsis-nn"),
+            "planned_arm_cmsis_nn": arena.planned_for("arm", "cmsis-nn"), "planned_other": arena.planned_for("posix"),
             "note": arena.note_for("arm")},
     }
 

@@ -66,6 +66,50 @@ OPS = {
 }
 
 
+# CMSIS-NN's own OpData, where it differs (sizes for Cortex-M with DSP; the
+# tests compile each kernel source to check them). The other ops run the
+# reference kernels in a CMSIS-NN build too.
+CMSIS_NN_OPDATA = {
+    "FULLY_CONNECTED": 64,  # OpDataFullyConnected + per-channel pointers, buffer index, kernel sums, dims
+    "CONV_2D": 60,  # OpDataConv + buffer index
+    "DEPTHWISE_CONV_2D": 60,
+    "AVERAGE_POOL_2D": 36,  # OpDataPooling + buffer index
+    "MAX_POOL_2D": 36,
+    "SOFTMAX": 64,  # CMSISNNSoftmaxParams: SoftmaxParams + rows, row size
+}
+KERNEL_SETS = ("reference", "cmsis-nn")
+
+
+def _align4(n: int) -> int:
+    return -(-n // 4) * 4
+
+
+def cmsis_nn_scratch(info: ModelInfo, o) -> int:
+    """Bytes of the scratch buffer a CMSIS-NN kernel requests on a DSP core
+    (the *_get_buffer_size() functions of the workspace's CMSIS-NN), taking
+    the general case where padding or strides would pick a smaller one."""
+    t = info.tensors
+    if o.op == "CONV_2D" and t[o.inputs[0]].dtype == "int8":
+        _, kh, kw, cin = t[o.inputs[1]].shape
+        return 2 * _align4(kh * kw * cin) * 2  # arm_convolve_s8_get_buffer_size: 2 im2col columns of int16
+    if o.op == "DEPTHWISE_CONV_2D" and t[o.inputs[0]].dtype == "int8":
+        _, kh, kw, _ = t[o.inputs[1]].shape
+        return t[o.inputs[0]].shape[-1] * kh * kw * 2  # arm_depthwise_conv_s8_opt_get_buffer_size_dsp
+    if o.op == "AVERAGE_POOL_2D" and t[o.inputs[0]].dtype == "int8":
+        return t[o.inputs[0]].shape[-1] * 4  # arm_avgpool_s8_get_buffer_size_dsp
+    return 0
+
+
+def _cmsis_nn_fc_channels(info: ModelInfo, o) -> int:
+    """Output channels of the per-channel arrays CMSIS-NN's fully connected
+    Prepare allocates: for int8 with an output of more than 2 dimensions and an
+    accumulation depth a multiple of 4 (it then runs as a 1x1 convolution)."""
+    inp, filt, out = info.tensors[o.inputs[0]], info.tensors[o.inputs[1]], info.tensors[o.outputs[0]]
+    if inp.dtype != "int8" or filt.dtype == "int4" or len(out.shape) <= 2 or filt.shape[-1] % 4:
+        return 0
+    return out.shape[-1]
+
+
 # Temporary TfLiteTensors each kernel's Prepare allocates (AllocateTempInput/
 # OutputTensor calls in its sources at that revision), all counted as held at
 # once: an upper bound (CONV_2D's Prepare holds 3 while CalculateOpDataConv
@@ -79,6 +123,7 @@ TEMP_TENSORS = {"FULLY_CONNECTED": 4, "CONV_2D": 7, "DEPTHWISE_CONV_2D": 7, "AVE
 class Replay:
     tail: int  # persistent bytes once AllocateTensors() is done
     transient: int  # the arena AllocateTensors() needs on the way, whatever the head
+    scratch: int = 0  # CMSIS-NN scratch buffers, counted on top of the host's head (an upper bound)
 
 
 def _up(n: int, align: int) -> int:
@@ -111,8 +156,12 @@ def _quantization_bytes(t: TensorInfo) -> int:
     return STRUCTS["TfLiteAffineQuantization"][0] + _int_array_bytes(len(t.scales))
 
 
-def unsupported(info: ModelInfo) -> str | None:
+def unsupported(info: ModelInfo, kernels: str = "reference") -> str | None:
     """Why the replay cannot cover this model, or None."""
+    if kernels == "cmsis-nn":
+        for o in info.operators:
+            if o.op in CMSIS_NN_OPDATA and info.tensors[o.inputs[0]].dtype == "int16":
+                return f"CMSIS-NN int16 {o.op}"
     if info.subgraphs != 1:
         return f"{info.subgraphs} subgraphs"
     unknown = sorted({o.op for o in info.operators} - set(OPS))
@@ -126,10 +175,15 @@ def unsupported(info: ModelInfo) -> str | None:
     return None
 
 
-def replay(info: ModelInfo) -> Replay | None:
-    """The Cortex-M tail and transient need, or None (see unsupported())."""
-    if unsupported(info):
+def replay(info: ModelInfo, kernels: str = "reference") -> Replay | None:
+    """The Cortex-M tail and transient need with that kernel set, or None (see unsupported())."""
+    if unsupported(info, kernels):
         return None
+    cmsis = kernels == "cmsis-nn"
+
+    def opdata(op: str) -> int | None:
+        return CMSIS_NN_OPDATA.get(op, OPS[op][1]) if cmsis else OPS[op][1]
+
     tail = _Tail()
     # MicroInterpreter's constructor: MicroAllocator::Create().
     for name in ("SingleArenaBufferAllocator", "GreedyMemoryPlanner", "MicroAllocator"):
@@ -147,27 +201,35 @@ def replay(info: ModelInfo) -> Replay | None:
             tail.take(*OPS[o.op][0])
     # InitSubgraphs(): each kernel's OpData.
     for o in info.operators:
-        if OPS[o.op][1]:
-            tail.take(OPS[o.op][1], BUFFER_ALIGN)
+        if opdata(o.op):
+            tail.take(opdata(o.op), BUFFER_ALIGN)
     # PrepareSubgraphs(): per-channel output multipliers and shifts, while the
     # kernel holds its temporary tensors at the head.
     transient = 0
+    scratch = []
     for o in info.operators:
         dim = OPS[o.op][2]
-        if dim is not None:
-            channels = info.tensors[o.inputs[1]].shape[dim]
+        channels = info.tensors[o.inputs[1]].shape[dim] if dim is not None else 0
+        if cmsis and o.op == "FULLY_CONNECTED":
+            channels = _cmsis_nn_fc_channels(info, o)
+        if channels:
             for _ in range(2):
                 tail.take(4 * channels, BUFFER_ALIGN)
+        if cmsis and cmsis_nn_scratch(info, o):
+            scratch.append(cmsis_nn_scratch(info, o))
         own = [info.tensors[i] for i in (*o.inputs, *o.outputs) if i >= 0]
         temp = STRUCTS["TfLiteTensor"][0] + max((_quantization_bytes(t) for t in own), default=0)
         transient = max(transient, requests + TEMP_TENSORS[o.op] * temp + tail.used)
-    # FinishModelAllocation(): the reference kernels request no scratch
-    # buffers. CommitStaticMemoryPlan() lays out an AllocationInfo per tensor,
-    # then gives the planner what is left (16-aligned); it needs
-    # PLANNER_BYTES_PER_BUFFER for each tensor the arena holds.
-    planned = sum(1 for t in info.tensors if not t.constant and not t.variable and t.count > 0)
+    # FinishModelAllocation(): a handle per scratch buffer (the reference
+    # kernels request none). CommitStaticMemoryPlan() lays out an
+    # AllocationInfo per tensor and scratch buffer, then gives the planner
+    # what is left (16-aligned); it needs PLANNER_BYTES_PER_BUFFER for each
+    # buffer the arena holds.
+    if scratch:
+        tail.take(4 * len(scratch), 4)  # ScratchBufferHandle: one pointer
+    planned = sum(1 for t in info.tensors if not t.constant and not t.variable and t.count > 0) + len(scratch)
     info_bytes = (requests + STRUCTS["size_t"][0] * info.subgraphs
-                  + STRUCTS["AllocationInfo"][0] * len(info.tensors))
+                  + STRUCTS["AllocationInfo"][0] * (len(info.tensors) + len(scratch)))
     transient = max(transient, _up(info_bytes, BUFFER_ALIGN) + PLANNER_BYTES_PER_BUFFER * planned
                     + _up(tail.used, BUFFER_ALIGN))
     # Then the input and output TfLiteTensors with their quantisation.
@@ -178,4 +240,4 @@ def replay(info: ModelInfo) -> Replay | None:
             if _quantization_bytes(t):
                 tail.struct("TfLiteAffineQuantization")
                 tail.take(_int_array_bytes(len(t.scales)), 4)
-    return Replay(tail.used, transient)
+    return Replay(tail.used, transient, sum(_up(n, BUFFER_ALIGN) for n in scratch))

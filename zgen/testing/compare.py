@@ -3,6 +3,7 @@
 Two things may differ legitimately and are masked: the start line's arena
 figures (the host interpreter's structs are 64-bit) and overrun counts (a
 simulator's timing is not the host's). Overrun lines are counted and reported.
+Profile lines (CONFIG_ZGEN_PROFILE) are not event lines and are skipped.
 """
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from dataclasses import dataclass
 
 _ARENA = re.compile(r" arena_used=\d+ arena_size=\d+")
 _OVERRUNS = re.compile(r" overruns=\d+$")
+PROFILE = "zgen: profile "
+_PROFILE = re.compile(r"^zgen: profile invoke_cycles=(\d+) output_crc32=([0-9a-f]{8})$")
+
+
+def profile(lines: list[str]) -> list[tuple[int, str]]:
+    """(cycles, output CRC-32) of each inference, from a CONFIG_ZGEN_PROFILE run."""
+    return [(int(m.group(1)), m.group(2)) for m in map(_PROFILE.match, lines) if m]
 
 
 @dataclass
@@ -24,6 +32,8 @@ class Comparison:
 def normalise(lines: list[str]) -> tuple[list[str], int]:
     out, overruns = [], 0
     for line in lines:
+        if line.startswith(PROFILE):
+            continue
         if " overrun=" in line:
             overruns += int(line.rsplit("overrun=", 1)[1])
             continue

@@ -19,4 +19,10 @@ class QemuRunner(SimRunner):
         cmd += ["-nographic", "-vga", "none", "-net", "none", "-serial", "stdio", "-monitor", "none",
                 "-icount", "shift=6,align=off,sleep=off", "-rtc", "clock=vm"]
         cmd += list(q.get("extra_args", []))
-        return cmd + ["-kernel", str(self.build_dir / "zephyr" / "zephyr.elf")]
+        app = self.build_dir / "zephyr" / "zephyr.elf"
+        if q.get("loaders"):
+            # A board whose build makes more than one image (mps2/an521/cpu1: a cpu0 image that
+            # releases cpu1): board.cmake loads them all with QEMU's generic loader, not -kernel.
+            images = [self.build_dir / p for p in q["loaders"]] + [app]
+            return cmd + [arg for image in images for arg in ("-device", f"loader,file={image}")]
+        return cmd + ["-kernel", str(app)]

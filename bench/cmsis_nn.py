@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""CMSIS-NN against TFLM's reference kernels on the DSP core, side by side in
+one run: the same app (CONFIG_ZGEN_PROFILE=y) built twice for mps2/an521/cpu1,
+once with CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS=n, once with the
+generated default (y: the core has the DSP extension), both run in QEMU with
+-icount (zgen's QEMU runner), where the SysTick cycles k_cycle_get_32() counts
+around Invoke() are proportional to instructions executed.
+
+Printed per model: cycles per inference (median) of each build and their
+ratio; whether every inference's output tensor is bit-identical (CRC-32 of the
+output, per window); each build's flash, and the arena each reports using.
+
+Models: the anomaly sample and the reference models of bench/arena.py (probe
+manifests over random data). Needs a Zephyr workspace and, for the reference
+models, ../shared/reference.
+Run: python bench/cmsis_nn.py [--only NAME]   (a recorded run: bench/results/cmsis_nn.txt)
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from arena import MODELS, PROBES, REPO, probe_manifest  # noqa: E402
+
+BOARD = "mps2/an521/cpu1"
+
+
+def main() -> int:
+    from zgen import boards
+    from zgen.cli import main as zgen
+    from zgen.testing.compare import arena_figures, profile
+    from zgen.testing.qemu import QemuRunner
+    from zgen.workspace import require_workspace
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only")
+    args = ap.parse_args()
+    ws = require_workspace()
+    board = boards.get(BOARD)
+    app = PROBES / f"{board.file_stem}-kernels"
+
+    class Profiled(QemuRunner):
+        def __init__(self, kernels: str):
+            super().__init__(app, board, ws, app / "build" / kernels)
+            self.kernels = kernels
+
+        def build_args(self) -> list[str]:
+            cmsis = "y" if self.kernels == "cmsis-nn" else "n"
+            return ["-DCONFIG_ZGEN_PROFILE=y", f"-DCONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS={cmsis}"]
+
+    rows = []
+    for name, (model, _, length, post) in MODELS.items():
+        if args.only and args.only not in name:
+            continue
+        if length is not None and not model.is_file():
+            print(f"{name}: skipped, {model} is not here", flush=True)
+            continue
+        manifest = (REPO / "samples/anomaly/anomaly.yaml" if length is None
+                    else probe_manifest(name, model, BOARD, length, post))
+        if zgen(["new", str(manifest), "-o", str(app), "--force", "--board", BOARD]) != 0:
+            return 2
+        result = {}
+        for kernels in ("reference", "cmsis-nn"):
+            runner = Profiled(kernels)
+            build = runner.build()
+            run = runner.run(timeout=900)
+            prof = profile(run.lines)
+            if not run.finished or not prof:
+                print(run.output[-2000:], file=sys.stderr)
+                return 1
+            result[kernels] = (prof, build.memory.get("FLASH", (0, 0))[0], arena_figures(run.lines[0])[0])
+        (ref, ref_flash, ref_arena), (nn, nn_flash, nn_arena) = result["reference"], result["cmsis-nn"]
+        ref_cycles = statistics.median(c for c, _ in ref)
+        nn_cycles = statistics.median(c for c, _ in nn)
+        same = [c for _, c in ref] == [c for _, c in nn]
+        rows.append((name, len(ref), ref_cycles, nn_cycles, ref_cycles / nn_cycles,
+                     "yes" if same else "NO", ref_flash, nn_flash, ref_arena, nn_arena))
+        print(f"{name}: {len(ref)} inferences, reference {ref_cycles:.0f} cycles, CMSIS-NN {nn_cycles:.0f} "
+              f"({ref_cycles / nn_cycles:.1f}x fewer); outputs bit-identical: {'yes' if same else 'NO'}",
+              flush=True)
+    table = [f"| model ({BOARD}, QEMU -icount) | inferences | reference cycles/inference | CMSIS-NN cycles/inference "
+             "| reference / CMSIS-NN | outputs bit-identical | flash reference B | flash CMSIS-NN B | "
+             "arena_used reference B | arena_used CMSIS-NN B |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    table += ["| " + " | ".join(f"{v:.1f}" if isinstance(v, float) else str(v) for v in r) + " |" for r in rows]
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    (out / "cmsis_nn.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
+    return 0 if all(r[5] == "yes" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
