@@ -23,6 +23,8 @@ def test_catalogue_entry_matches_the_tree(zephyr, name):
     assert (b.flash_kb, b.ram_kb) == (f["flash_kb"], f["ram_kb"])
     assert b.app_flash_kb == f["app_flash_kb"]
     assert b.twister_name == f["identifier"]
+    # twister runs only scenarios with one of a board's only_tags there; the apps carry one.
+    assert bool(b.twister_tags) == bool(f["only_tags"]) and set(b.twister_tags) <= set(f["only_tags"])
     assert b.core == f["core"]
     if f["fpu"] is not None:  # native_sim: the host's
         assert (b.fpu, b.dsp) == (f["fpu"], f["dsp"])

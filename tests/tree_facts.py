@@ -347,6 +347,7 @@ def facts(zephyr: Path, name: str) -> dict:
     code_kb = size_kb("zephyr,code-partition") if arch != "posix" and in_partition else None
     return {
         "identifier": meta["identifier"],
+        "only_tags": (meta.get("testing") or {}).get("only_tags", []),
         "flash_kb": flash_kb,
         # Where a bootloader or storage takes part of the flash, the app gets the code partition.
         "app_flash_kb": code_kb if code_kb is not None and code_kb != flash_kb else None,

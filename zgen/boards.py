@@ -32,6 +32,8 @@ class Board:
     # twister's platform name (the board YAML's identifier) where it is not `name`: Zephyr 3.7 names
     # the Nano 33 BLE Sense arduino_nano_33_ble//sense there.
     twister_id: str | None = None
+    # Tags a twister scenario needs to run here: one of the board YAML's testing.only_tags.
+    twister_tags: tuple[str, ...] = ()
 
     @property
     def twister_name(self) -> str:
@@ -61,7 +63,7 @@ def catalogue() -> dict[str, Board]:
     boards = {}
     for path in sorted(boards_dir().glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        for key in ("leds", "buses", "sensors", "runners"):
+        for key in ("leds", "buses", "sensors", "runners", "twister_tags"):
             data[key] = tuple(data.get(key) or ())
         board = Board(**data)
         boards[board.name] = board

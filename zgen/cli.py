@@ -174,12 +174,14 @@ def cmd_boards(args) -> int:
 
     boards = catalogue()
     if args.json:
-        json.dump([asdict(b) for b in boards.values()], sys.stdout, indent=1)
+        json.dump([{**asdict(b), "tflm_kernels": b.tflm_kernels} for b in boards.values()], sys.stdout, indent=1)
         print()
         return 0
-    print(f"{'board':<24} {'core':<11} {'flash KB':>9} {'RAM KB':>7}  simulators")
+    width = max(len(name) for name in boards)
+    print(f"{'board':<{width}} {'core':<11} {'flash KB':>9} {'RAM KB':>7}  {'TFLM kernels':<12}  simulators")
     for b in boards.values():
-        print(f"{b.name:<24} {b.core:<11} {b.flash_kb:>9} {b.ram_kb:>7}  {', '.join(b.simulators) or '-'}")
+        print(f"{b.name:<{width}} {b.core:<11} {b.flash_kb:>9} {b.ram_kb:>7}  {b.tflm_kernels:<12}  "
+              f"{', '.join(b.simulators) or '-'}")
     return 0
 
 

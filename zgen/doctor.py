@@ -51,6 +51,11 @@ def checks() -> list[Check]:
         out.append(Check("tflite-micro module", bool(tflm), str(tflm) if tflm else "not in the workspace",
                          "west config manifest.group-filter -- +optional && west update tflite-micro",
                          "every generated app"))
+        nn = ws.topdir / "modules/lib/cmsis-nn"
+        has_nn = (nn / "Include" / "arm_nnfunctions.h").is_file()
+        out.append(Check("cmsis-nn module", has_nn, str(nn) if has_nn else "not in the workspace",
+                         "west update cmsis-nn (without it, cores with DSP fall back to the reference kernels)",
+                         "CMSIS-NN kernels on cores with DSP"))
     sdk = zephyr_sdk_dir()
     out.append(Check("Zephyr SDK", sdk is not None, str(sdk) if sdk else "not installed",
                      "optional: Debian's arm-none-eabi toolchain below works too", "Cortex-M builds"))

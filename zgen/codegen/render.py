@@ -170,6 +170,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "replay_build_boards": sorted(b.twister_name for b in boards.catalogue().values()
                                       if not b.simulated and b.name != m.board.name),
         "board_twister": m.board.twister_name,
+        "twister_tags": sorted({t for b in boards.catalogue().values() for t in b.twister_tags}),
         "end_line": end_line, "events": events,
         "min_ram_kb": 16,
         "gh": lambda expr: "${{ " + expr + " }}", "ci_matrix": _ci_matrix(), "apt_packages": APT_PACKAGES,

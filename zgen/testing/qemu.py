@@ -15,9 +15,10 @@ class QemuRunner(SimRunner):
         cmd = [_SYSTEM[self.board.arch], "-machine", q["machine"]]
         if q.get("cpu"):
             cmd += ["-cpu", q["cpu"]]
-        # Instruction counting makes time deterministic; sleep=off skips idle time.
-        cmd += ["-nographic", "-vga", "none", "-net", "none", "-serial", "stdio", "-monitor", "none",
-                "-icount", "shift=6,align=off,sleep=off", "-rtc", "clock=vm"]
+        cmd += ["-nographic", "-vga", "none", "-net", "none", "-serial", "stdio", "-monitor", "none"]
+        if q.get("icount", True):
+            # Instruction counting makes time deterministic; sleep=off skips idle time.
+            cmd += ["-icount", "shift=6,align=off,sleep=off", "-rtc", "clock=vm"]
         cmd += list(q.get("extra_args", []))
         app = self.build_dir / "zephyr" / "zephyr.elf"
         if q.get("loaders"):
