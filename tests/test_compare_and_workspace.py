@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 
 from zgen.cli import main
 from zgen.testing.compare import arena_figures, compare
@@ -94,3 +95,27 @@ def test_no_workspace_is_a_clear_tool_error(tmp_path, monkeypatch, capsys, sampl
 def test_test_needs_a_generated_app(tmp_path, capsys):
     assert main(["test", str(tmp_path), "--sim", "native_sim"]) == 2
     assert "is not a zgen app (no zgen.lock)" in capsys.readouterr().err
+
+
+def _fake_riscv_gcc(folder, multi_dir: str, files: dict[str, str]):
+    """A stand-in riscv64-unknown-elf-gcc answering -print-multi-directory / -print-file-name."""
+    gcc = folder / "riscv64-unknown-elf-gcc"
+    cases = "".join(f'    -print-file-name={k}) echo "{v}";;\n' for k, v in files.items())
+    gcc.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in\n    -print-multi-directory) echo "{multi_dir}";;\n'
+                   f'{cases}    -print-file-name=*) echo "${{a#-print-file-name=}}";;\nesac; done\n')
+    gcc.chmod(0o755)
+
+
+@pytest.mark.parametrize("multi_dir,files,expected", [
+    ("rv32imac/ilp32", {"picolibc.specs": "/x/picolibc.specs", "libstdc++.a": "/x/rv32imac/ilp32/libstdc++.a"}, None),
+    (".", {"picolibc.specs": "/x/picolibc.specs"}, "default (rv64) libraries"),  # Debian's GCC as packaged
+    ("rv32imac/ilp32", {"picolibc.specs": "/x/picolibc.specs"}, "no libstdc++.a"),
+])
+def test_riscv_toolchain_without_the_sdk_says_what_is_missing(tmp_path, monkeypatch, multi_dir, files, expected):
+    from zgen import boards
+    from zgen.workspace import cross_toolchain_problem
+
+    _fake_riscv_gcc(tmp_path, multi_dir, files)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    problem = cross_toolchain_problem(boards.get("qemu_riscv32"))
+    assert problem == expected if expected is None else expected in problem

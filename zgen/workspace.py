@@ -6,6 +6,7 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,41 @@ def zephyr_sdk_dir() -> Path | None:
     return next((c for c in candidates if (c / "sdk_version").is_file()), None)
 
 
+CROSS_PREFIX = {"arm": "arm-none-eabi", "riscv": "riscv64-unknown-elf"}
+
+
+def cross_toolchain_problem(board: Board) -> str | None:
+    """Why the GCC on PATH cannot build a TFLM app for this board without the Zephyr SDK, or None.
+    TFLM needs libstdc++: Debian packages one for Arm (libstdc++-arm-none-eabi-picolibc) but none
+    for RISC-V, where it must be built against picolibc-riscv64-unknown-elf for the board's
+    multilib (rv32imac/ilp32 for qemu_riscv32 and hifive1)."""
+    prefix = CROSS_PREFIX.get(board.arch)
+    gcc = shutil.which(f"{prefix}-gcc") if prefix else None
+    if gcc is None:
+        return ("install the Zephyr SDK, or Debian's gcc-arm-none-eabi, picolibc-arm-none-eabi and "
+                "libstdc++-arm-none-eabi-picolibc for Cortex-M boards (gcc-riscv64-unknown-elf and "
+                "picolibc-riscv64-unknown-elf with a libstdc++ built for them for RISC-V)")
+    if board.arch != "riscv":
+        return None
+    flags = ["-march=rv32imac_zicsr_zifencei", "-mabi=ilp32"]  # what Zephyr passes for qemu_riscv32
+
+    def ask(option: str) -> str:
+        try:
+            return subprocess.run([gcc, *flags, option], capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    if ask("-print-multi-directory") != "rv32imac/ilp32":
+        return (f"{gcc} maps Zephyr's -march=rv32imac_zicsr_zifencei to its default (rv64) libraries: install the "
+                "Zephyr SDK, or give that GCC a specs file whose multilib matches take the _zicsr_zifencei names")
+    missing = [n for n in ("picolibc.specs", "libstdc++.a") if not Path(ask(f"-print-file-name={n}")).is_absolute()]
+    if missing:
+        return (f"{gcc} has no {' or '.join(missing)} for rv32imac/ilp32 (Debian packages picolibc-riscv64-unknown-elf "
+                "but no libstdc++ for it): install the Zephyr SDK, or a GCC with a libstdc++ built against that "
+                "picolibc first on PATH")
+    return None
+
+
 def toolchain_env(board: Board, ws: Workspace) -> dict[str, str]:
     """The environment `west build` needs for this board."""
     env = dict(os.environ)
@@ -114,11 +150,10 @@ def toolchain_env(board: Board, ws: Workspace) -> dict[str, str]:
     if zephyr_sdk_dir() is not None:
         env["ZEPHYR_TOOLCHAIN_VARIANT"] = "zephyr"
         return env
-    prefix = {"arm": "arm-none-eabi", "riscv": "riscv64-unknown-elf"}.get(board.arch)
-    gcc = shutil.which(f"{prefix}-gcc") if prefix else None
-    if gcc is None:
-        raise ToolError(f"no toolchain for {board.name} ({board.arch}): install the Zephyr SDK, or Debian's "
-                        "gcc-arm-none-eabi and libstdc++-arm-none-eabi-picolibc for Cortex-M boards")
+    problem = cross_toolchain_problem(board)
+    if problem:
+        raise ToolError(f"no toolchain for {board.name} ({board.arch}): {problem}")
+    gcc = shutil.which(f"{CROSS_PREFIX[board.arch]}-gcc")
     env["ZEPHYR_TOOLCHAIN_VARIANT"] = "cross-compile" if board.arch != "arm" else "gnuarmemb"
     if board.arch == "arm":
         env["GNUARMEMB_TOOLCHAIN_PATH"] = str(Path(gcc).resolve().parent.parent)

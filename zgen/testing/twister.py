@@ -10,6 +10,7 @@ other boards with the cross toolchain, and twister takes one toolchain per run.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Callable
 from zgen import boards
 from zgen.boards import Board
 from zgen.errors import ToolError, ZgenError, Problem
-from zgen.workspace import Workspace, zephyr_sdk_dir, toolchain_env
+from zgen.workspace import CROSS_PREFIX, Workspace, cross_toolchain_problem, toolchain_env, zephyr_sdk_dir
 
 
 @dataclass
@@ -52,8 +53,8 @@ def default_boards() -> list[Board]:
 
 
 def _toolchain_gap(board: Board) -> str | None:
-    if board.arch == "riscv" and zephyr_sdk_dir() is None:
-        return "RISC-V needs the Zephyr SDK (Debian's RISC-V GCC has no libstdc++ for TFLM)"
+    if board.arch in CROSS_PREFIX and zephyr_sdk_dir() is None and not os.environ.get("ZEPHYR_TOOLCHAIN_VARIANT"):
+        return cross_toolchain_problem(board)
     return None
 
 
