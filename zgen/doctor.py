@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zgen.testing.renode import find_renode
-from zgen.workspace import zephyr_sdk_dir, find_workspace
+from zgen.boards import catalogue
+from zgen.workspace import cross_toolchain_problem, find_workspace, zephyr_sdk_dir
 
 
 @dataclass
@@ -69,6 +70,11 @@ def checks() -> list[Check]:
         out.append(Check("libstdc++ for picolibc", bool(libstdcxx), f"{len(libstdcxx)} multilib variants"
                          if libstdcxx else "missing", "apt-get install libstdc++-arm-none-eabi-picolibc",
                          "TFLM's C++ with Debian's toolchain"))
+        riscv = cross_toolchain_problem(catalogue()["qemu_riscv32"])
+        out.append(Check("RISC-V GCC with libstdc++", riscv is None,
+                         shutil.which("riscv64-unknown-elf-gcc") or "" if riscv is None else riscv,
+                         "apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf, then a libstdc++ "
+                         "built against that picolibc (README, RISC-V), or the Zephyr SDK", "RISC-V boards"))
     host = _tool("gcc", "host GCC", "apt-get install gcc g++", "native_sim")
     out.append(host)
     m32 = Path("/usr/lib/gcc/x86_64-linux-gnu").glob("*/32/libstdc++.so")
