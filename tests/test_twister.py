@@ -19,6 +19,16 @@ def test_command_runs_the_app_as_testsuite_root(tmp_path):
     assert cmd[cmd.index("-p") + 1] == "qemu_cortex_m3" and "mps2/an385" in cmd
     assert cmd[cmd.index("--subset") + 1] == "2/4"
     assert cmd[cmd.index("--outdir") + 1] == str(tmp_path / "out")
+    assert "--force-toolchain" not in cmd
+
+
+def test_a_cross_compile_toolchain_is_forced(tmp_path):
+    # qemu_riscv32's board YAML names only the zephyr and xtools toolchains: twister would filter
+    # the scenario out for Debian's GCC (ZEPHYR_TOOLCHAIN_VARIANT=cross-compile) unless forced.
+    cmd = twister.command(tmp_path / "app", ["qemu_riscv32"], tmp_path / "out", None, "cross-compile")
+    assert "--force-toolchain" in cmd
+    assert "--force-toolchain" not in twister.command(tmp_path / "app", ["qemu_cortex_m3"], tmp_path / "out",
+                                                      None, "gnuarmemb")
 
 
 def test_report_statuses(tmp_path):
