@@ -36,6 +36,32 @@ def test_cortex_m_use_is_what_the_firmware_reports(reference, name):
     assert a.used_on("arm") == FIRMWARE[name]
 
 
+# The same apps built with TFLM's CMSIS-NN kernels on mps2/an521 with the DSP
+# extension (bench/cmsis_nn.py's run of 2026-11-25, bench/results/cmsis_nn.txt;
+# the anomaly sample also on mps2/an521/cpu1 in tests/test_firmware.py).
+FIRMWARE_CMSIS_NN = {
+    "tflm/hello_world_int8.tflite": 820,
+    "mlperf_tiny/kws_ref_model.tflite": 23028,  # scratch buffers: the replay's bound
+    "mlperf_tiny/ad01_int8.tflite": 2612,
+    "anomaly sample": 996,
+    "tflm/magic_wand.tflite": 15184,  # float: CMSIS-NN allocates no per-channel arrays
+    "mlperf_tiny/pretrainedResnet_quant.tflite": 55236,  # scratch buffers: the replay's bound
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIRMWARE_CMSIS_NN))
+def test_cmsis_nn_use_is_what_the_firmware_reports_or_bounds_it(reference, name):
+    a = measure(_model(reference, name))
+    used, scratch = a.used_on("arm", "cmsis-nn"), a.targets["cmsis-nn"].scratch
+    if scratch == 0:
+        assert used == FIRMWARE_CMSIS_NN[name]
+    else:  # every scratch buffer counted in full on top of the head: never less than the firmware needs,
+        # and loose by at most the scratch bytes (which TFLM's planner overlaps with dead tensors) and
+        # the tail's alignment around the scratch-buffer handles
+        assert FIRMWARE_CMSIS_NN[name] <= used <= FIRMWARE_CMSIS_NN[name] + scratch + 64
+        assert "upper bound" in a.note_for("arm", "cmsis-nn")
+
+
 # The smallest 16-byte multiple the firmware's AllocateTensors() succeeds
 # with: bench/arena.py builds each app with the generated arena and with 16 B
 # less (and, for hello_world, 1088 failed with "Too many buffers (max is 3)",

@@ -212,6 +212,8 @@ def replay(info: ModelInfo, kernels: str = "reference") -> Replay | None:
         channels = info.tensors[o.inputs[1]].shape[dim] if dim is not None else 0
         if cmsis and o.op == "FULLY_CONNECTED":
             channels = _cmsis_nn_fc_channels(info, o)
+        elif cmsis and o.op in ("CONV_2D", "DEPTHWISE_CONV_2D") and info.tensors[o.inputs[0]].dtype == "float32":
+            channels = 0  # CMSIS-NN's Prepare allocates them for int8 and int16 only
         if channels:
             for _ in range(2):
                 tail.take(4 * channels, BUFFER_ALIGN)
