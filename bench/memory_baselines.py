@@ -112,11 +112,11 @@ def main(argv=None) -> int:
     used = {str(b.path.resolve()) for b in cal}
     rows = []
     for b in find_builds(*args.check):
-        p = plan_for(b.manifest, b.board, b.arena, replay=b.replay)
+        p = plan_for(b.manifest, b.board, b.arena, replay=b.replay, kernels=b.kernels)
         if p is None:
             continue
         mark = " (calibration)" if str(b.path.resolve()) in used else ""
-        rows.append((f"{b}{mark}", p, b.sizes))
+        rows.append((f"{b}, {b.kernels}{mark}", p, b.sizes))
     if rows:
         print("| build | plan FLASH | built FLASH | ratio | plan RAM | built RAM | ratio | not measured |")
         print("|---|---:|---:|---:|---:|---:|---:|---|")

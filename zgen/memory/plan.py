@@ -82,8 +82,10 @@ def buffers(m: Manifest, arena: int) -> dict[str, int]:
     }
 
 
-def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) -> BoardPlan | None:
-    """The plan on one board, or None for native_sim (the host's memory)."""
+def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
+             kernels: str | None = None) -> BoardPlan | None:
+    """The plan on one board, or None for native_sim (the host's memory). `kernels`: the TFLM
+    kernel set, by default the one the board's core builds with."""
     if board.arch == "posix":
         return None
     data = measured()
@@ -101,7 +103,7 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None) 
     p.flash["Zephyr (kernel, drivers, libc)"] = base["flash"]
     p.flash["TFLM core"] = core["tflm"]["flash"]
     p.flash["zgen runtime"] = core["zgen"]["flash"]
-    kset = board.tflm_kernels
+    kset = kernels or board.tflm_kernels
     stems: set[str] = set()
     for op in m.model.ops_used:
         if op in data["ops"].get(kset, {}):
