@@ -81,7 +81,7 @@ def test_plan_within_10_percent_of_real_builds(build):
     """Against the builds the firmware tests left here (where a workspace exists)."""
     if build is None:
         pytest.skip("no firmware builds here (run the firmware tests first)")
-    p = plan_for(build.manifest, build.board, build.arena, replay=build.replay)
+    p = plan_for(build.manifest, build.board, build.arena, replay=build.replay, kernels=build.kernels)
     if p is None:
         pytest.skip("native_sim: host memory")
     if p.missing:
