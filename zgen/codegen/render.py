@@ -267,4 +267,7 @@ def _board_conf(board) -> str:
         lines.append("# Simulated boards default to 100 ticks/s, too coarse to pace samples; in")
         lines.append("# simulation (QEMU -icount, native_sim) a finer tick costs nothing.")
         lines.append("CONFIG_SYS_CLOCK_TICKS_PER_SEC=10000")
+    if board.simulators.get("qemu", {}).get("icount", True) is False:
+        lines.append("# QEMU runs this board in real time (see its catalogue entry), twister's runs too.")
+        lines.append("CONFIG_QEMU_ICOUNT=n")
     return "".join(line + "\n" for line in lines)
