@@ -265,3 +265,10 @@ def test_ci_workflow_is_a_github_workflow_running_zgen_test(app, tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text(path.read_text().replace("    runs-on: ubuntu-24.04\n", "", 1))
     assert _validate_workflow(broken).returncode != 0
+
+
+def test_boards_qemu_runs_in_real_time_turn_icount_off(app):
+    # mps2/an521/cpu1: QEMU 7.2 gives the second CPU no timer under -icount, so neither zgen's
+    # runner nor twister's (CONFIG_QEMU_ICOUNT) may use it there; the other QEMU boards keep it.
+    assert "CONFIG_QEMU_ICOUNT=n" in (app / "boards/mps2_an521_cpu1.conf").read_text()
+    assert "QEMU_ICOUNT" not in (app / "boards/qemu_cortex_m3.conf").read_text()
