@@ -109,9 +109,9 @@ def test_cmsis_nn_opdata_sizes_match_the_workspace(op, tmp_path):
     ws = find_workspace()
     if ws is None or ws.tflite_micro is None:
         pytest.skip("no Zephyr workspace with the tflite-micro module")
-    cmsis_nn = ws.topdir / "modules/lib/cmsis-nn"
+    cmsis_nn = ws.cmsis_nn
     cmsis = ws.topdir / "modules/hal/cmsis/CMSIS/Core/Include"
-    if not (cmsis_nn / "Include").is_dir() or not cmsis.is_dir():
+    if cmsis_nn is None or not cmsis.is_dir():
         pytest.skip("the workspace has no cmsis-nn or cmsis module")
     gxx = shutil.which("arm-none-eabi-g++")
     if gxx is None:

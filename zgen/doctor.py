@@ -52,9 +52,8 @@ def checks() -> list[Check]:
         out.append(Check("tflite-micro module", bool(tflm), str(tflm) if tflm else "not in the workspace",
                          "west config manifest.group-filter -- +optional && west update tflite-micro",
                          "every generated app"))
-        nn = ws.topdir / "modules/lib/cmsis-nn"
-        has_nn = (nn / "Include" / "arm_nnfunctions.h").is_file()
-        out.append(Check("cmsis-nn module", has_nn, str(nn) if has_nn else "not in the workspace",
+        nn = ws.cmsis_nn
+        out.append(Check("cmsis-nn module", bool(nn), str(nn) if nn else "not in the workspace",
                          "west update cmsis-nn (without it, cores with DSP fall back to the reference kernels)",
                          "CMSIS-NN kernels on cores with DSP"))
     sdk = zephyr_sdk_dir()
@@ -72,7 +71,7 @@ def checks() -> list[Check]:
                          "TFLM's C++ with Debian's toolchain"))
         riscv = cross_toolchain_problem(catalogue()["qemu_riscv32"])
         out.append(Check("RISC-V GCC with libstdc++", riscv is None,
-                         shutil.which("riscv64-unknown-elf-gcc") or "" if riscv is None else riscv,
+                         (shutil.which("riscv64-unknown-elf-gcc") or "") if riscv is None else riscv,
                          "apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf, then a libstdc++ "
                          "built against that picolibc (README, RISC-V), or the Zephyr SDK", "RISC-V boards"))
     host = _tool("gcc", "host GCC", "apt-get install gcc g++", "native_sim")

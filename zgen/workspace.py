@@ -42,6 +42,12 @@ class Workspace:
                 return p
         return None
 
+    @property
+    def cmsis_nn(self) -> Path | None:
+        """The cmsis-nn module: CMSIS-NN's kernels for cores with DSP."""
+        p = self.topdir / "modules/lib/cmsis-nn"
+        return p if (p / "Include" / "arm_nnfunctions.h").is_file() else None
+
 
 def _is_zephyr(path: Path) -> bool:
     return (path / "VERSION").is_file() and (path / "cmake" / "modules" / "zephyr_default.cmake").is_file()

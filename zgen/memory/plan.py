@@ -110,14 +110,14 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
             stems.update(data["ops"][kset][op])
         else:
             p.missing.append(f"{op}: its {kset} kernels' size is not measured")
-    kernels = 0
+    kernel_bytes = 0
     measured_stems = core["kernels"].get(kset, {})
     for stem in sorted(stems):
         if stem in measured_stems:
-            kernels += measured_stems[stem]
+            kernel_bytes += measured_stems[stem]
         else:
             p.missing.append(f"{stem} ({kset}) on {board.core}: not measured")
-    p.flash[f"TFLM {kset} kernels (" + ", ".join(m.model.ops_used) + ")"] = kernels
+    p.flash[f"TFLM {kset} kernels (" + ", ".join(m.model.ops_used) + ")"] = kernel_bytes
     p.flash["model"] = len(m.model.path.read_bytes())
     if replay:
         p.flash["replay data"] = replay_data_bytes(m) + core["replay_code"]

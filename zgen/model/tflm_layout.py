@@ -217,8 +217,8 @@ def replay(info: ModelInfo, kernels: str = "reference") -> Replay | None:
         if channels:
             for _ in range(2):
                 tail.take(4 * channels, BUFFER_ALIGN)
-        if cmsis and cmsis_nn_scratch(info, o):
-            scratch.append(cmsis_nn_scratch(info, o))
+        if cmsis and (size := cmsis_nn_scratch(info, o)):
+            scratch.append(size)
         own = [info.tensors[i] for i in (*o.inputs, *o.outputs) if i >= 0]
         temp = STRUCTS["TfLiteTensor"][0] + max((_quantization_bytes(t) for t in own), default=0)
         transient = max(transient, requests + TEMP_TENSORS[o.op] * temp + tail.used)

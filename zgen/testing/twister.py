@@ -10,7 +10,6 @@ other boards with the cross toolchain, and twister takes one toolchain per run.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Callable
 from zgen import boards
 from zgen.boards import Board
 from zgen.errors import ToolError, ZgenError, Problem
-from zgen.workspace import CROSS_PREFIX, Workspace, cross_toolchain_problem, toolchain_env, zephyr_sdk_dir
+from zgen.workspace import Workspace, toolchain_env
 
 
 @dataclass
@@ -50,12 +49,6 @@ class TwisterOutcome:
 def default_boards() -> list[Board]:
     """The simulated boards: what `--twister` runs when no board is named."""
     return [b for b in boards.catalogue().values() if b.simulated]
-
-
-def _toolchain_gap(board: Board) -> str | None:
-    if board.arch in CROSS_PREFIX and zephyr_sdk_dir() is None and not os.environ.get("ZEPHYR_TOOLCHAIN_VARIANT"):
-        return cross_toolchain_problem(board)
-    return None
 
 
 def command(app: Path, platforms: list[str], outdir: Path, subset: str | None,
@@ -96,16 +89,19 @@ def run_twister(app: Path, ws: Workspace, board_names: list[str] | None = None, 
         chosen = default_boards()
     outcome = TwisterOutcome()
     groups: dict[str, list[Board]] = {}
+    envs: dict[str, dict[str, str]] = {}  # per group: one toolchain per twister run
     for b in chosen:
-        gap = _toolchain_gap(b)
-        if gap:
-            outcome.left_out.append(f"{b.name}: {gap}")
+        group = "host" if b.arch == "posix" else b.arch
+        try:
+            envs.setdefault(group, toolchain_env(b, ws))
+        except ToolError as e:  # no toolchain here for this board: leave it out, with the reason
+            outcome.left_out.append(f"{b.name}: {e}")
             continue
-        groups.setdefault("host" if b.arch == "posix" else b.arch, []).append(b)
+        groups.setdefault(group, []).append(b)
     start = time.monotonic()
     for group, members in groups.items():
         outdir = app / "build" / f"twister-{group}"
-        env = toolchain_env(members[0], ws)
+        env = envs[group]
         cmd = command(app, [b.twister_name for b in members], outdir, subset, env.get("ZEPHYR_TOOLCHAIN_VARIANT"))
         outcome.commands.append(" ".join(cmd))
         say(f"running {' '.join(cmd)}")
