@@ -152,3 +152,39 @@ def test_gesture_classifier_on_simulators(gesture_app, sim, board):
     assert sum(" class=punch " in line for line in out.run.lines) == 17
     assert sum(" event=punch" in line for line in out.run.lines) == 1
     assert not out.build.warnings
+
+
+@pytest.fixture(scope="module")
+def gesture_accel_app(app):
+    """The punch and upper-cut recordings' accelerometer axes through a LIS2DW12
+    (tests/gesture_accel.py)."""
+    pytest.importorskip("tensorflow")
+    from conftest import REFERENCE
+    from gesture_accel import accel_manifest
+
+    if not REFERENCE.is_dir():
+        pytest.skip(f"no reference material at {REFERENCE}")
+    manifest = accel_manifest(APP.parent / "gesture-accel-model")
+    out = APP.parent / "gesture_accel"
+    assert main(["new", str(manifest), "-o", str(out), "--force"]) == 0
+    return out
+
+
+def test_gesture_recordings_fed_into_renodes_accelerometer(gesture_accel_app):
+    """17 punches then 18 upper cuts, fed sample by sample into Renode's LIS2DW12 at its 4 g range
+    on the nRF52840 DK's TWI, read through Zephyr's driver: every window classified as recorded,
+    one event per gesture, the lines `zgen simulate` computes from what the driver reports."""
+    from zgen.testing.session import run_test
+
+    _skip_without_tools("renode")
+    robot = (gesture_accel_app / "tests/renode/nrf52840dk_nrf52840.robot").read_text()
+    assert "FeedAccelerationSample" in (gesture_accel_app / "tests/renode/nrf52840dk_nrf52840.resc").read_text()
+    assert "range = <4>;" in (gesture_accel_app / "tests/renode/nrf52840dk_nrf52840.overlay").read_text()
+    out = run_test(gesture_accel_app, "renode", board="nrf52840dk/nrf52840", say=lambda s: None, timeout=1800)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    assert not out.build.warnings
+    windows = [line for line in out.run.lines if " win=" in line]
+    assert [line.split(" class=")[1].split()[0] for line in windows] == ["punch"] * 17 + ["upper_cut"] * 18
+    assert [line.split("event=")[1] for line in windows if "event=" in line] == ["punch", "upper_cut"]
+    assert all(f"Next Line Should Be         {line}" in robot for line in windows)

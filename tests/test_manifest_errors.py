@@ -81,6 +81,13 @@ CASES = [
     ("part-too-slow", "part: st,lis2dh\n    bus: i2c0\n    address: 0x19\n    rate_hz: 200",
      "part: st,lis2dw12\n    bus: i2c0\n    address: 0x19\n    rate_hz: 3200", "10:14",
      "st,lis2dw12 samples at 1600 Hz at most"),
+    ("range-part-fixed", "    address: 0x19\n", "    address: 0x19\n    range: 4\n", "10:12",
+     "zgen sets no range for st,lis2dh"),
+    ("range-not-offered", "part: st,lis2dh\n    bus: i2c0\n    address: 0x19\n",
+     "part: st,lis2dw12\n    bus: i2c0\n    address: 0x19\n    range: 3\n", "10:12",
+     "st,lis2dw12 has no 3 g range"),
+    ("range-without-part", "    part: st,lis2dh\n    bus: i2c0\n    address: 0x19\n", "    range: 4\n", "7:12",
+     "has a range but no `part`"),
     ("empty", None, "", "1:1", "empty"),
 ]
 

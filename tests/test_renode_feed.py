@@ -23,14 +23,15 @@ from zgen.manifest import load_manifest
 from zgen.testing import renode_feed
 
 # lis2dw12_convert() of Zephyr 3.7 (drivers/sensor/st/lis2dw12/lis2dw12.c), with the gain the driver
-# sets for 2 g in high-performance mode (LIS2DW12_FS_TO_GAIN(0, 0) = 244 ug/LSB).
+# sets in high-performance mode, given in argv[1]: LIS2DW12_FS_TO_GAIN(fs, 0) = 244 << fs ug/LSB.
 LIS2DW12_CONVERT_C = r"""
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #define SENSOR_G 9806650LL
-int main(void)
+int main(int argc, char **argv)
 {
-	float gain = 244;
+	float gain = argc > 1 ? (float)atoi(argv[1]) : 244;
 	for (int raw = -8192; raw <= 8191; raw++) {
 		int64_t dval = ((int64_t)raw * gain * SENSOR_G) / 1000000LL;
 		printf("%lld\n", (long long)dval);
@@ -41,26 +42,59 @@ int main(void)
 
 
 @pytest.fixture(scope="module")
-def driver_table(tmp_path_factory):
-    """micro m/s^2 the Zephyr driver reports for every 14-bit count, index count + 8192."""
+def driver_convert(tmp_path_factory):
+    """The driver's conversion compiled for the host."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no host C compiler")
     d = tmp_path_factory.mktemp("lis2dw12")
     (d / "convert.c").write_text(LIS2DW12_CONVERT_C)
     subprocess.run([cc, "-O2", "-ffp-contract=off", "-o", str(d / "convert"), str(d / "convert.c")], check=True)
-    out = subprocess.run([str(d / "convert")], check=True, capture_output=True, text=True).stdout
-    return np.array([int(x) for x in out.split()], dtype=np.int64)
+
+    def table(gain: int) -> np.ndarray:
+        """micro m/s^2 the Zephyr driver reports for every 14-bit count, index count + 8192."""
+        out = subprocess.run([str(d / "convert"), str(gain)], check=True, capture_output=True, text=True).stdout
+        return np.array([int(x) for x in out.split()], dtype=np.int64)
+    return table
 
 
-def renode_counts(feed_value: str) -> int:
-    """Sensors.LIS2DW12.Convert at 2 g, high performance: (int)(value * 1000 / 0.244m)."""
-    return int(Decimal(feed_value) * 1000 / Decimal("0.244"))
+@pytest.fixture(scope="module")
+def driver_table(driver_convert):
+    return driver_convert(244)
 
 
-def test_driver_arithmetic_matches_zephyrs_c(driver_table):
+def renode_counts(feed_value: str, sensitivity: str = "0.244") -> int:
+    """Sensors.LIS2DW12.Convert in high performance: (int)(value * 1000 / sensitivity), where the
+    sensitivity is 0.244m * (scaleDivider / 4) with scaleDivider 4, 8, 16, 32 for 2 .. 16 g."""
+    return int(Decimal(feed_value) * 1000 / Decimal(sensitivity))
+
+
+@pytest.mark.parametrize("range_g,gain", [(2, 244), (4, 488), (8, 976), (16, 1952)])
+def test_driver_arithmetic_matches_zephyrs_c(driver_convert, range_g, gain):
     counts = np.arange(-8192, 8192)
-    assert (renode_feed.Lis2dw12().driver_micro(counts) == driver_table).all()
+    assert (renode_feed.Lis2dw12(range_g=range_g).driver_micro(counts) == driver_convert(gain)).all()
+
+
+def test_a_wider_range_reaches_the_overlay_and_the_feed(tmp_path):
+    """`range: 4` sets the part's 4 g range in the overlay, and the feed holds multiples of its
+    0.488 mg LSB, so a 3.8 g punch is fed as it was recorded instead of clamped at 2 g."""
+    text = ANOMALY.read_text().replace("    address: 0x19\n", "    address: 0x19\n    range: 4\n")
+    assert "range: 4" in text
+    for part in ("model", "data"):
+        shutil.copytree(ANOMALY.parent / part, tmp_path / part)
+    manifest = tmp_path / "range4.yaml"
+    manifest.write_text(text)
+    m = load_manifest(manifest)
+    assert main(["new", str(manifest), "-o", str(tmp_path / "app")]) == 0
+    for overlay in ("boards/nrf52840dk_nrf52840.overlay", "tests/renode/nrf52840dk_nrf52840.overlay"):
+        assert "range = <4>;" in (tmp_path / "app" / overlay).read_text()
+    assert "range = <" not in (tmp_path / "app/boards/replay.overlay").read_text()
+    fed = renode_feed.plan(m, boards.get("nrf52840dk/nrf52840"))
+    assert fed[0].model.lsb_ug == 488
+    micro = np.array([[3.8, -3.9, 0.000488 * 3]]) * 9.80665e6
+    counts = fed[0].model.counts(micro)
+    line = fed[0].model.feed_lines(counts)[0]
+    assert [renode_counts(v, "0.488") for v in line.split()] == list(counts[0]) == [7787, -7992, 3]
 
 
 def test_feed_is_the_nearest_lsb_and_renode_reads_it_back_exactly():
@@ -118,3 +152,23 @@ def test_recording_is_within_the_parts_range():
     """The sample recording stays inside +-2 g, so nothing is clamped on the way in."""
     rec = load_csv(ANOMALY.parent / "data/test.csv", ["accel_x", "accel_y", "accel_z"])
     assert np.abs(rec.micro).max() / 1e6 / 9.80665 < 2.0
+
+
+def test_data_beyond_the_parts_range_is_a_warning_with_the_range_to_set(tmp_path, capsys):
+    """A 3 g peak on a part left at its 2 g power-up range saturates on hardware: zgen says so
+    (file, line, column, the range to set) and still generates; with `range: 4` it is quiet."""
+    for part in ("model", "data"):
+        shutil.copytree(ANOMALY.parent / part, tmp_path / part)
+    rows = (ANOMALY.parent / "data/test.csv").read_text().splitlines()
+    rows[100] = "0.0,29.42,9.80665"  # 3.0 g on y
+    (tmp_path / "data/test.csv").write_text("\n".join(rows) + "\n")
+    manifest = tmp_path / "loud.yaml"
+    manifest.write_text(ANOMALY.read_text())
+    capsys.readouterr()
+    assert main(["new", str(manifest), "-o", str(tmp_path / "app")]) == 0
+    err = capsys.readouterr().err
+    assert f"zgen: warning: {manifest}:7:3: the test data reaches 29.4 m/s^2 on 'accel', beyond st,lis2dw12's 2 g " \
+           "range (the part saturates there); set `range: 4` (g)" in err, err
+    manifest.write_text(ANOMALY.read_text().replace("    address: 0x19\n", "    address: 0x19\n    range: 4\n"))
+    assert main(["simulate", str(manifest)]) == 0
+    assert "warning" not in capsys.readouterr().err

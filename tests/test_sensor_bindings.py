@@ -51,6 +51,20 @@ def test_part_has_an_i2c_binding_the_overlay_satisfies(zephyr, i2c_bindings, com
         assert not required, f"{compat} ({binding.path}) requires {required}, which the overlay does not write"
 
 
+@pytest.mark.parametrize("compat", sorted(c for c, p in PARTS.items() if p.ranges or p.odr_hz))
+def test_part_properties_the_overlay_writes_are_the_bindings(i2c_bindings, compat):
+    """`range` and `odr` values zgen offers are the binding's enum, and the range zgen assumes
+    when the manifest names none is the binding's default."""
+    part = PARTS[compat]
+    for binding in i2c_bindings[compat]:
+        specs = binding.prop2specs
+        if part.ranges:
+            assert sorted(specs["range"].enum) == sorted(part.ranges), binding.path
+            assert specs["range"].default == part.default_range, binding.path
+        if part.odr_hz:
+            assert set(part.odr_hz) <= set(specs["odr"].enum or part.odr_hz), binding.path
+
+
 @pytest.mark.parametrize("compat", COMPATIBLES)
 def test_part_has_a_driver_for_its_kinds(zephyr, compat):
     from tree_facts import driver_channels, sensor_driver

@@ -13,15 +13,20 @@ from zgen import __version__
 from zgen.errors import ToolError, ZgenError
 
 
+def _warn(messages: list[str]) -> None:
+    for message in messages:
+        print(f"zgen: warning: {message}", file=sys.stderr)
+
+
 def cmd_new(args) -> int:
     from zgen.codegen import generate
     from zgen.manifest import load_manifest
 
     m = load_manifest(args.manifest, board=args.board)
+    _warn(m.saturation_warnings())
     if "float32" in (m.model.inputs[0].dtype, m.model.outputs[0].dtype):
-        print(f"zgen: warning: {m.model.path.name} is a float32 model ({m.model.size} bytes): TFLM runs it, but "
-              "an int8 model is about 4x smaller and much faster on a Cortex-M; `zgen model convert` makes one",
-              file=sys.stderr)
+        _warn([f"{m.model.path.name} is a float32 model ({m.model.size} bytes): TFLM runs it, but an int8 model "
+               "is about 4x smaller and much faster on a Cortex-M; `zgen model convert` makes one"])
     out = Path(args.output) if args.output else Path.cwd() / m.name
     report, arena = generate(m, out, force=args.force)
     print(f"{out}: {len(report.created)} created, {len(report.updated)} updated, "
@@ -38,6 +43,7 @@ def cmd_simulate(args) -> int:
     from zgen.simulate import run
 
     m = load_manifest(args.manifest, data=Path(args.data) if args.data else None)
+    _warn(m.saturation_warnings())
     sim = run(m)
     if args.plot:
         from zgen.plot import plot
@@ -158,6 +164,7 @@ def cmd_check(args) -> int:
         raise ZgenError.at("--board", None, None, f"board '{args.board}' is not in the catalogue",
                            "`zgen boards` lists the boards")
     m = load_manifest(Path(args.manifest), board=args.board)
+    _warn(m.saturation_warnings())
     results = check.plans(m, check.targets(m, args.board, args.all_boards))
     if args.json:
         json.dump(check.as_json(m, results), sys.stdout, indent=1)

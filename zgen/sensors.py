@@ -7,6 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+STANDARD_GRAVITY = 9.80665  # m/s^2 per g; Zephyr's SENSOR_G is this in micro units
+# A part's range unit in the unit Zephyr reports its channel in.
+RANGE_UNITS = {"g": STANDARD_GRAVITY}
+
+
 @dataclass(frozen=True)
 class SensorKind:
     name: str
@@ -54,16 +59,28 @@ class Part:
     # The output data rates the binding's `odr` takes, in Hz: the overlay picks the lowest one at
     # or above the manifest's rate_hz. Empty: the part has no `odr` property.
     odr_hz: tuple[int, ...] = ()
+    # The full-scale ranges the binding's `range` takes (in range_unit) and its default: a signal
+    # beyond the range saturates in the part, so the manifest can pick a wider one with `range:`.
+    ranges: tuple[int, ...] = ()
+    default_range: int | None = None
+    range_unit: str = ""
 
     def odr_for(self, rate_hz: float) -> int | None:
         """The `odr` to program for a sample rate, or None when the part cannot keep up."""
         return next((o for o in self.odr_hz if o >= rate_hz), None)
 
-    def overlay_properties(self, rate_hz: float) -> list[str]:
+    def full_scale(self, manifest_range: int | None) -> float | None:
+        """The largest magnitude the part reports, in the Zephyr channel's unit, or None."""
+        r = manifest_range or self.default_range
+        return None if r is None else r * RANGE_UNITS[self.range_unit]
+
+    def overlay_properties(self, rate_hz: float, full_scale: int | None = None) -> list[str]:
         props = list(self.properties)
         odr = self.odr_for(rate_hz)
         if odr is not None:
             props.append(f"odr = <{odr}>;")
+        if full_scale is not None and full_scale != self.default_range:
+            props.append(f"range = <{full_scale}>;")
         return props
 
 
@@ -74,7 +91,8 @@ PARTS: dict[str, Part] = {
         # High-performance mode: 14 bits (0.244 mg/LSB at the default 2 g range), not the binding's
         # default low-power mode 1 (12 bits).
         Part("st,lis2dw12", ("accelerometer",), module="hal_st", properties=("power-mode = <4>;",),
-             odr_hz=(1, 12, 25, 50, 100, 200, 400, 800, 1600)),
+             odr_hz=(1, 12, 25, 50, 100, 200, 400, 800, 1600), ranges=(2, 4, 8, 16), default_range=2,
+             range_unit="g"),
         Part("adi,adxl345", ("accelerometer",)),
         Part("st,lsm6dso", ("accelerometer", "gyroscope"), module="hal_st"),
         Part("st,lsm6dsl", ("accelerometer", "gyroscope")),

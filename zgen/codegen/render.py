@@ -85,7 +85,7 @@ def _sensor_ctx(m: Manifest) -> list[dict]:
             "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
             "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
             "address": s.address, "node": node, "label": label,
-            "properties": PARTS[s.part].overlay_properties(s.rate_hz) if s.part in PARTS else [],
+            "properties": PARTS[s.part].overlay_properties(s.rate_hz, s.full_scale) if s.part in PARTS else [],
         })
     return out
 

@@ -27,6 +27,7 @@ class Sensor:
     bus: str | None
     address: int | None
     columns: tuple[str, ...]
+    full_scale: int | None = None  # the part's range in its binding's unit; None: its power-up range
 
     @property
     def alias(self) -> str:
@@ -93,6 +94,29 @@ class Manifest:
 
     def where(self, *path) -> tuple[int, int]:
         return self.doc.where(path)
+
+    def saturation_warnings(self) -> list[str]:
+        """Where the test recording goes beyond a part's full-scale range: the real part saturates
+        there, so the firmware on hardware would not see what `zgen simulate` is given."""
+        from zgen.sensors import PARTS, RANGE_UNITS
+
+        out, col = [], 0
+        for s in self.sensors:
+            part = PARTS.get(s.part or "")
+            limit = part.full_scale(s.full_scale) if part else None
+            if limit is not None and self.recording is not None and self.recording.samples:
+                peak = float(abs(self.recording.micro[:, col:col + len(s.columns)]).max()) / 1e6
+                wider = [r for r in part.ranges if r * RANGE_UNITS[part.range_unit] >= peak]
+                if peak > limit:
+                    line, column = (self.where("sensors", s.name, "range") if s.full_scale
+                                    else self.doc.where(("sensors", s.name), key=True))
+                    fix = (f"set `range: {wider[0]}` ({part.range_unit})" if wider
+                           else "the part cannot measure this signal; pick a part with a wider range")
+                    out.append(f"{self.path}:{line}:{column}: the test data reaches {peak:.3g} {s.kind.unit} "
+                               f"on '{s.name}', beyond {s.part}'s {s.full_scale or part.default_range} "
+                               f"{part.range_unit} range (the part saturates there); {fix}")
+            col += len(s.columns)
+        return out
 
 
 def load_manifest(path: Path | str, board: str | None = None, data: Path | None = None,

@@ -76,6 +76,19 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
         elif known is not None and known.odr_hz and known.odr_for(s["rate_hz"]) is None:
             c.add(at + ("rate_hz",), f"sensor '{name}': {part} samples at {max(known.odr_hz)} Hz at most",
                   f"lower rate_hz to {max(known.odr_hz)} or less")
+        full_scale = s.get("range")
+        if full_scale is not None:
+            if not part:
+                c.add(at + ("range",), f"sensor '{name}' has a range but no `part`",
+                      "remove `range` (the board's own sensor keeps its devicetree range) or name the part")
+            elif known is not None and not known.ranges:
+                c.add(at + ("range",), f"sensor '{name}': zgen sets no range for {part}",
+                      "remove `range`: the part keeps its power-up range")
+            elif known is not None and full_scale not in known.ranges:
+                c.add(at + ("range",), f"sensor '{name}': {part} has no {full_scale} {known.range_unit} range",
+                      f"use one of: {', '.join(str(r) for r in known.ranges)} ({known.range_unit})")
+            else:
+                full_scale = int(full_scale)
         if not part and ("bus" in s or "address" in s):
             c.add(at, f"sensor '{name}' has a bus/address but no `part`",
                   "add `part:` with the devicetree compatible, e.g. st,lis2dw12")
@@ -88,7 +101,8 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
                 c.add(at, f"board {board.name} has no built-in {kind.name}",
                       "name an external part with `part`, `bus` and `address`")
         rates.add(s["rate_hz"])
-        out.append(Sensor(name, kind, float(s["rate_hz"]), part, s.get("bus"), s.get("address"), columns))
+        out.append(Sensor(name, kind, float(s["rate_hz"]), part, s.get("bus"), s.get("address"), columns,
+                          full_scale if known is not None and known.ranges else None))
     if len(rates) > 1:
         c.add(("sensors",), key=True, message=f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
               fix="give every sensor the same rate_hz (one sample row holds every sensor)")

@@ -20,21 +20,27 @@ import numpy as np
 from zgen.boards import Board
 from zgen.data import Recording
 from zgen.manifest import Manifest
+from zgen.sensors import STANDARD_GRAVITY
 
-STANDARD_GRAVITY = 9.80665  # m/s^2 per g; Zephyr's SENSOR_G is this in micro units
 SENSOR_G = 9806650
 
 
 @dataclass(frozen=True)
 class Lis2dw12:
-    """ST LIS2DW12 as Zephyr 3.7's driver sets it up from zgen's overlay (2 g range, high-performance
-    mode: 14 bits of 0.244 mg) and as Renode 1.15.1's Sensors.LIS2DW12 converts a fed sample:
-    trunc(g * 1000 / 0.244), clamped to 14 bits, left-aligned in OUT_X/Y/Z."""
+    """ST LIS2DW12 as Zephyr 3.7's driver sets it up from zgen's overlay (high-performance mode:
+    14 bits, 0.244 mg per LSB at the default 2 g range, doubling with each wider range) and as
+    Renode 1.15.1's Sensors.LIS2DW12 converts a fed sample: trunc(g * 1000 / sensitivity), clamped
+    to 14 bits, left-aligned in OUT_X/Y/Z."""
 
     renode_class: str = "Sensors.LIS2DW12"
     feed_command: str = "FeedAccelerationSample"  # one "x y z" line (g) per sample, from a file
-    lsb_ug: int = 244  # micro-g per LSB
+    range_g: int = 2  # the overlay's `range`
     full_scale: tuple[int, int] = (-8192, 8191)
+
+    @property
+    def lsb_ug(self) -> int:
+        """micro-g per LSB: the driver's LIS2DW12_FS_TO_GAIN(fs, 0) = 244 << fs, 2 g at fs 0."""
+        return 244 * (self.range_g // 2)
 
     def counts(self, micro_ms2: np.ndarray) -> np.ndarray:
         """The part's output for values in micro m/s^2: the nearest LSB, clamped to the range."""
@@ -85,6 +91,8 @@ def plan(m: Manifest, board: Board) -> list[FedSensor] | None:
         model = MODELS.get(s.part or "")
         if model is None or s.bus not in buses:
             return None
+        if s.full_scale is not None:
+            model = replace(model, range_g=s.full_scale)
         bus = buses[s.bus]
         fed.append(FedSensor(s.name, f"sysbus.{bus}.{s.name}", f"{s.name}: {model.renode_class} @ {bus} "
                              f"0x{s.address:02x}", model, col, len(s.columns)))
