@@ -9,6 +9,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ANOMALY = REPO / "samples" / "anomaly" / "anomaly.yaml"
+GESTURE = REPO / "samples" / "gesture" / "gesture.yaml"
+SINE = REPO / "samples" / "sine" / "sine.yaml"
+ENVIRONMENTAL = REPO / "samples" / "environmental" / "environmental.yaml"
+SAMPLES = [ANOMALY, GESTURE, SINE, ENVIRONMENTAL]
 # Outside authors' models and recordings; never copied into the repository.
 REFERENCE = REPO.parent / "shared" / "reference"
 

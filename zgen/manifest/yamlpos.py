@@ -77,6 +77,10 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, f
         result = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, bool) and isinstance(key_node, yaml.ScalarNode) and key_node.style is None:
+                # YAML 1.1 reads a plain `off:`/`on:`/`yes:` as a boolean; as a key it is a name
+                # (labels: {off: normal, on: anomaly}).
+                key = key_node.value
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 line, col = _mark(key_node)
                 raise ZgenError.at(filename, line, col, "a mapping key must be a plain value",
