@@ -7,7 +7,8 @@ Calibration builds (--calibrate DIR ...) give, from their linker maps:
 - per core: TFLM's core, the zgen runtime and its fixed state, the replay code, what ld saves by
   merging strings, and per kernel set (reference, cmsis-nn) each TFLM kernel source and each
   CMSIS-NN library function;
-- per kernel set and op: the kernel sources it pulls in (from builds whose op sets differ by one op);
+- per kernel set and op: the kernel sources it pulls in (from builds whose op sets differ by one op;
+  ops only ever seen together are kept as one group);
 - per board and external part: its driver and bus, a sensor build less the board's replay build.
 They are written to boards/memory/measured.yaml with the Zephyr version and the builds used.
 
@@ -82,6 +83,14 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
             if len(unknown) == 1:
                 known = set().union(*(set(kops[o]) for o in op_set if o in kops))
                 kops[unknown[0]] = sorted(stems - known)
+    # Ops that only ever came in together (a CNN's CONV_2D, MAX_POOL_2D, MEAN, RESHAPE): their
+    # sources as one group, "OP+OP+...", which plans any model that uses all of them.
+    for kset, op_set, stems in opsets:
+        kops = ops.setdefault(kset, {})
+        unknown = sorted(o for o in op_set if o not in kops)
+        if len(unknown) > 1:
+            known = set().union(*(set(kops[o]) for o in op_set if o in kops))
+            kops.setdefault("+".join(unknown), sorted(stems - known))
     return {"zephyr": version, "toolchain": _toolchain(),
             "calibrated_from": [str(b) for b in builds],
             "boards": board_base, "cores": cores, "ops": ops, "drivers": drivers}

@@ -188,3 +188,55 @@ def test_gesture_recordings_fed_into_renodes_accelerometer(gesture_accel_app):
     assert [line.split(" class=")[1].split()[0] for line in windows] == ["punch"] * 17 + ["upper_cut"] * 18
     assert [line.split("event=")[1] for line in windows if "event=" in line] == ["punch", "upper_cut"]
     assert all(f"Next Line Should Be         {line}" in robot for line in windows)
+
+
+SAMPLE_RUNS = [("sine", "qemu", "qemu_cortex_m3"), ("environmental", "qemu", "qemu_cortex_m3"),
+               ("gesture", "qemu", "qemu_cortex_m3"), ("gesture", "renode", "nrf52840dk/nrf52840")]
+
+
+@pytest.fixture(scope="module")
+def sample_apps(app):
+    """The samples beside anomaly, generated into the firmware-test folder (app: the workspace checks)."""
+    from conftest import REPO
+
+    out = {}
+    for name in ("sine", "environmental", "gesture"):
+        out[name] = APP.parent / "samples" / name
+        assert main(["new", str(REPO / "samples" / name / f"{name}.yaml"), "-o", str(out[name]), "--force"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("sample,sim,board", SAMPLE_RUNS, ids=[f"{s}-{b}" for s, _, b in SAMPLE_RUNS])
+def test_samples_print_the_simulated_event_lines(sample_apps, sample, sim, board):
+    """Each sample on a simulator: the same lines as `zgen simulate` (the gesture sample's on
+    Renode through its LIS2DW12 model, fed the recording at the 4 g range), no compiler warning."""
+    from zgen.testing.session import run_test
+
+    _skip_without_tools(sim)
+    out = run_test(sample_apps[sample], sim, board=board, say=lambda s: None, timeout=1800)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    assert not out.build.warnings
+    assert out.arena[0] <= out.arena[1]
+
+
+def test_environmental_sample_builds_with_the_boards_own_sensors(sample_apps):
+    """disco_l475_iot1 has no simulator in the catalogue: the environmental sample builds for it
+    with its HTS221 and LPS22HB through Zephyr's drivers, without warnings, within 10 % of the plan."""
+    from zgen import boards
+    from zgen.memory.builds import Build
+    from zgen.memory.plan import plan_for
+    from zgen.testing.base import SimRunner
+
+    _skip_without_tools("qemu")  # arm-none-eabi-gcc
+    runner = SimRunner(sample_apps["environmental"], boards.get("disco_l475_iot1"), find_workspace())
+    build = runner.build()
+    assert not build.warnings
+    config = (build.build_dir / "zephyr" / ".config").read_text()
+    assert "CONFIG_HTS221=y" in config and "CONFIG_LPS22HB=y" in config
+    assert "CONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS=y" in config  # Cortex-M4F: DSP
+    b = Build(build.build_dir)
+    plan = plan_for(b.manifest, b.board, b.arena, replay=b.replay, kernels=b.kernels)
+    assert not plan.missing, plan.missing
+    assert 0.9 <= plan.flash_total / b.sizes.flash_used <= 1.1
+    assert 0.9 <= plan.ram_total / b.sizes.ram_used <= 1.1

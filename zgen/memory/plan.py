@@ -105,9 +105,15 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
     p.flash["zgen runtime"] = core["zgen"]["flash"]
     kset = kernels or board.tflm_kernels
     stems: set[str] = set()
+    known_ops = data["ops"].get(kset, {})
     for op in m.model.ops_used:
-        if op in data["ops"].get(kset, {}):
-            stems.update(data["ops"][kset][op])
+        # An op measured alone, or in a group of ops measured together ("CONV_2D+MEAN+...") that
+        # this model uses all of.
+        groups = [k for k in known_ops if op in k.split("+") and set(k.split("+")) <= set(m.model.ops_used)]
+        if op in known_ops:
+            stems.update(known_ops[op])
+        elif groups:
+            stems.update(known_ops[groups[0]])
         else:
             p.missing.append(f"{op}: its {kset} kernels' size is not measured")
     kernel_bytes = 0
