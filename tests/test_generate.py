@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import ANOMALY
+from zgen import boards
 from zgen.cli import main
 from zgen.model.arena import measure
 from zgen.model.tflite import read_model
@@ -94,6 +95,23 @@ def test_sample_yaml_is_a_twister_scenario_with_the_simulated_events(app):
     assert {"arduino_nano_33_ble", "disco_l475_iot1", "nucleo_f446re"} <= set(others["platform_allow"])
     assert "arduino_nano_33_ble//sense" in others["platform_allow"]  # twister's name for the Sense
     assert "nrf52840dk/nrf52840" not in others["platform_allow"] and "qemu_cortex_m3" not in others["platform_allow"]
+    # 32 s of recording: twister's 60 s default would do, the limit says 32 x 1.5 + 60.
+    assert scenario["timeout"] == 108
+
+
+def test_long_recordings_get_the_time_they_need(tmp_path):
+    """The environmental sample replays 40 minutes at 1 Hz; mps2/an521/cpu1 runs in real time (QEMU
+    without -icount), so twister's and zgen test's limits cover the recording and half again."""
+    from conftest import ENVIRONMENTAL
+    from zgen.manifest import load_manifest
+    from zgen.testing.session import run_limit
+
+    assert main(["new", str(ENVIRONMENTAL), "-o", str(tmp_path / "app")]) == 0
+    doc = yaml.safe_load((tmp_path / "app/sample.yaml").read_text())
+    assert doc["tests"]["zgen.room_climate.replay"]["timeout"] == 2400 * 3 // 2 + 60
+    m = load_manifest(ENVIRONMENTAL)
+    assert run_limit(m, "qemu", boards.get("mps2/an521/cpu1")) == 2400 * 1.5 + 60
+    assert run_limit(m, "qemu", boards.get("qemu_cortex_m3")) == 300  # -icount: virtual time
 
 
 def test_real_board_overlay_declares_the_external_part(app):

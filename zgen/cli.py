@@ -88,7 +88,7 @@ def _test_twister(args) -> int:
     if args.subset and not re.fullmatch(r"[1-9]\d*/[1-9]\d*", args.subset):
         raise ZgenError.at("--subset", None, None, f"'{args.subset}' is not N/M", "e.g. --subset 1/4")
     ws = require_workspace()
-    outcome = run_twister(Path(args.app), ws, args.boards, args.subset, timeout=max(args.timeout, 5400))
+    outcome = run_twister(Path(args.app), ws, args.boards, args.subset, timeout=max(args.timeout or 0, 5400))
     for gap in outcome.left_out:
         print(f"left out: {gap}")
     for r in outcome.results:
@@ -221,7 +221,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--boards", nargs="+", metavar="BOARD",
                    help="with --twister: boards to run (default: every simulated catalogue board)")
     s.add_argument("--subset", metavar="N/M", help="with --twister: run only the N-th of M slices (CI sharding)")
-    s.add_argument("--timeout", type=float, default=300, help="seconds the firmware may run (default 300)")
+    s.add_argument("--timeout", type=float, help="seconds the firmware may run (default 300, or 1.5 x the "
+                   "recording's duration where the simulator runs in real time)")
     s.set_defaults(func=cmd_test)
 
     s = sub.add_parser("check", help="the memory plan: flash and RAM on the board(s), before any build")

@@ -166,6 +166,8 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
+        # twister's limit per scenario (default 60 s): some boards replay in real time
+        "replay_timeout": max(60, int(1.5 * m.recording.samples / m.rate_hz) + 60),
         "sim_boards": sim_boards(), "board_stem": m.board.file_stem,
         "replay_build_boards": sorted(b.twister_name for b in boards.catalogue().values()
                                       if not b.simulated and b.name != m.board.name),

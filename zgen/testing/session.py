@@ -24,7 +24,15 @@ class TestOutcome:
     problems: list[str]
 
 
-def run_test(app: Path, sim: str, board: str | None = None, timeout: float = 300,
+def run_limit(m, sim: str, board) -> float:
+    """Seconds the firmware may run by default: 300, or for a board the simulator runs in real
+    time (QEMU without -icount) the recording's duration and half again, plus a minute."""
+    real_time = sim == "qemu" and not board.simulators.get("qemu", {}).get("icount", True)
+    seconds = m.recording.samples / m.rate_hz
+    return max(300.0, 1.5 * seconds + 60) if real_time else 300.0
+
+
+def run_test(app: Path, sim: str, board: str | None = None, timeout: float | None = None,
              say: Callable[[str], None] = print) -> TestOutcome:
     app = Path(app)
     lock = Lock.read(app)
@@ -53,6 +61,7 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float = 300
     say(f"built in {build.seconds:.0f} s: {mem}")
     say(f"running {' '.join(runner.command())}")
     expected, ends = runner.expected(m)
+    timeout = timeout or run_limit(m, sim, target)
     result = runner.run(timeout=timeout)
     got = result.lines if ends else result.lines[:len(expected)]  # what followed the last window
     cmp = compare(expected, got, f"{sim} ({target.name})")
