@@ -65,8 +65,12 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         if b.replay and b.board.name not in board_base:
             board_base[b.board.name] = {
                 "flash": flash.get("zephyr", 0) + flash.get("fill", 0),
-                "ram": b.sizes.ram_used - sum(v for k, v in ram.items() if k not in ("zephyr", "fill")),
+                # RAM-only images (CONFIG_XIP=n): RAM holds the image too, which the plan adds
+                "ram": b.sizes.ram_used - sum(v for k, v in ram.items() if k not in ("zephyr", "fill"))
+                - (b.sizes.flash_used if b.sizes.ram_only else 0),
                 "from": str(b)}
+            if b.sizes.ram_only:
+                board_base[b.board.name]["ram_only"] = True
     for b in builds:
         if b.replay or b.board.name not in board_base:
             continue
@@ -85,15 +89,26 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
                 kops[unknown[0]] = sorted(stems - known)
     # Ops that only ever came in together (a CNN's CONV_2D, MAX_POOL_2D, MEAN, RESHAPE): their
     # sources as one group, "OP+OP+...", which plans any model that uses all of them.
-    for kset, op_set, stems in opsets:
+    groups = []
+    for b, (kset, op_set, stems) in zip(builds, opsets):
         kops = ops.setdefault(kset, {})
         unknown = sorted(o for o in op_set if o not in kops)
         if len(unknown) > 1:
             known = set().union(*(set(kops[o]) for o in op_set if o in kops))
             kops.setdefault("+".join(unknown), sorted(stems - known))
-    return {"zephyr": version, "toolchain": _toolchain(),
+            groups.append((b, kset, "+".join(unknown)))
+    data = {"zephyr": version, "toolchain": _toolchain(),
             "calibrated_from": [str(b) for b in builds],
             "boards": board_base, "cores": cores, "ops": ops, "drivers": drivers}
+    # What such a group pulls in besides its own sources: more of the objects every model links
+    # (TFLM's shared helpers, the op resolver, libm). Its build, planned without it, tells.
+    for b, kset, group in groups:
+        p = plan_for(b.manifest, b.board, b.arena, replay=b.replay, kernels=kset, data=data)
+        if p is not None and not p.missing:
+            shared = f"shared:{group}"
+            cores[b.board.core]["kernels"][kset][shared] = b.sizes.flash_used - p.flash_total
+            ops[kset][group].append(shared)
+    return data
 
 
 def main(argv=None) -> int:

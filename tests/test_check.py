@@ -33,11 +33,27 @@ def test_real_board_counts_the_parts_driver_not_replay_data():
     assert p.flash["st,lis2dw12 driver + bus"] > 0
 
 
-def test_unmeasured_board_says_so(capsys):
+def test_unmeasured_board_says_so(capsys, monkeypatch):
+    import copy
+
+    from zgen.memory import plan
+
+    data = copy.deepcopy(measured())  # measured() is cached: never change its dict
+    data["boards"].pop("qemu_riscv32")
+    monkeypatch.setattr(plan, "measured", lambda: data)
     assert main(["check", str(ANOMALY), "--all-boards"]) == 0
     out = capsys.readouterr().out
     assert "qemu_riscv32: no measured baseline" in out and "bench/memory_baselines.py" in out
     assert "native_sim (replay)" in out and "host memory" in out
+
+
+def test_ram_only_board_holds_the_image_in_ram():
+    """qemu_riscv32 runs from RAM (CONFIG_XIP=n): its RAM holds the image besides the buffers."""
+    m = load_manifest(ANOMALY, board="qemu_riscv32")
+    p = plan_for(m, boards.get("qemu_riscv32"), arena=1776)
+    assert not p.missing, p.missing
+    assert p.ram["the image (runs from RAM)"] == p.flash_total
+    assert p.ram_total == p.flash_total + sum(v for k, v in p.ram.items() if k != "the image (runs from RAM)")
 
 
 def test_native_sim_is_host_memory(capsys):
@@ -88,3 +104,28 @@ def test_plan_within_10_percent_of_real_builds(build):
         pytest.skip("; ".join(p.missing))
     assert abs(p.flash_total / build.sizes.flash_used - 1) <= 0.10, (p.flash, build.sizes.flash_used)
     assert abs(p.ram_total / build.sizes.ram_used - 1) <= 0.10, (p.ram, build.sizes.ram_used)
+
+
+def test_ops_measured_only_together_plan_a_model_that_uses_them_all():
+    """The 1-D CNN's CONV_2D, MAX_POOL_2D, MEAN and RESHAPE were only ever built together: the
+    plan counts their sources as one group for a model that uses all four, and says "not
+    measured" for a model that uses only some of them."""
+    from dataclasses import replace
+
+    from conftest import GESTURE
+
+    data = measured()
+    group = "CONV_2D+MAX_POOL_2D+MEAN+RESHAPE"
+    m = load_manifest(GESTURE, board="qemu_cortex_m3")
+    assert set(m.model.ops_used) == {"CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "MEAN", "RESHAPE", "SOFTMAX"}
+    ops = data["ops"]["reference"]
+    assert group in ops
+    p = plan_for(m, boards.get("qemu_cortex_m3"), arena=2880)
+    assert not p.missing
+    stems = set(ops[group]) | set(ops["FULLY_CONNECTED"]) | set(ops["SOFTMAX"])
+    kernels = data["cores"]["cortex-m3"]["kernels"]["reference"]
+    assert p.flash["TFLM reference kernels (" + ", ".join(m.model.ops_used) + ")"] == sum(kernels[s] for s in stems)
+    kept = {"CONV_2D", "FULLY_CONNECTED", "SOFTMAX"}
+    partial = replace(m, model=replace(m.model, operators=tuple(o for o in m.model.operators if o.op in kept)))
+    assert "CONV_2D: its reference kernels' size is not measured" in plan_for(
+        partial, boards.get("qemu_cortex_m3"), arena=2880).missing

@@ -240,3 +240,57 @@ def test_environmental_sample_builds_with_the_boards_own_sensors(sample_apps):
     assert not plan.missing, plan.missing
     assert 0.9 <= plan.flash_total / b.sizes.flash_used <= 1.1
     assert 0.9 <= plan.ram_total / b.sizes.ram_used <= 1.1
+
+
+KINDS_MANIFEST = """\
+zgen: 1
+name: kinds_replay
+board: native_sim
+sensors:
+  compass:
+    kind: magnetometer
+    rate_hz: 50
+  ambient:
+    kind: light
+    rate_hz: 50
+window: {length: 120, stride: 60}
+features:
+  - normalize: {mean: [0, 0, 0.4, 300], std: [0.3, 0.3, 0.3, 200]}
+  - rms: {frames: 6}              # 6 frames x 4 channels = 24 inputs, as the anomaly model takes
+model:
+  file: MODEL
+postprocess:
+  - anomaly_score: {kind: reconstruction_mse}
+  - threshold: {above: 0.5}
+test:
+  data: kinds.csv
+"""
+
+
+def test_replay_source_reads_every_remaining_kind(app, tmp_path_factory):
+    """The replay source through the Zephyr sensor API for the kinds no sample reads
+    (magnetometer: SENSOR_CHAN_MAGN_XYZ, light: SENSOR_CHAN_LIGHT; the samples cover
+    accelerometer, adc, temperature, humidity and pressure, gesture_int8 the gyroscope): on
+    native_sim the firmware prints `zgen simulate`'s lines, values with six decimals and
+    negative ones included."""
+    import numpy as np
+
+    from zgen.testing.session import run_test
+
+    _skip_without_tools("native_sim")
+    work = APP.parent / "kinds"
+    work.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    n = 1200
+    t = np.arange(n) / 50
+    rows = np.stack([0.2 * np.cos(0.3 * t), -0.25 * np.sin(0.3 * t), 0.42 + rng.normal(0, 0.01, n),
+                     300 + 150 * np.sin(0.05 * t) + rng.normal(0, 5, n)], axis=1)
+    (work / "kinds.csv").write_text("compass_x,compass_y,compass_z,ambient\n" + "".join(
+        f"{a:.6f},{b:.6f},{c:.6f},{d:.3f}\n" for a, b, c, d in rows))
+    (work / "kinds.yaml").write_text(KINDS_MANIFEST.replace("MODEL", str(ANOMALY.parent / "model/anomaly.tflite")))
+    out_app = work / "app"
+    assert main(["new", str(work / "kinds.yaml"), "-o", str(out_app), "--force"]) == 0
+    out = run_test(out_app, "native_sim", say=lambda s: None, timeout=600)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    assert out.run.lines[-1].startswith("zgen: end samples=1200 windows=19 read_errors=0")

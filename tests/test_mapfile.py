@@ -119,3 +119,39 @@ def test_real_builds_match_the_elf(build):
         pytest.skip("native_sim: no flash or RAM regions")
     expected = _elf_usage(build / "zephyr" / "zephyr.elf", s.regions[s.flash_region], s.regions[s.ram_region])
     assert (s.flash_used, s.ram_used) == expected
+
+
+# CONFIG_XIP=n (qemu_riscv32): one RAM region; the image is loaded there, bss after the code and
+# initialised data after bss, as Zephyr's RISC-V linker script places them.
+RAM_ONLY_MAP = """\
+Memory Configuration
+
+Name             Origin             Length             Attributes
+RAM              0x80000000         0x10000000         xrw
+*default*        0x00000000         0xffffffff
+
+Linker script and memory map
+
+text            0x80000000      0x200
+ .text          0x80000000      0x180 modules/tflite-micro/libmodules__tflite-micro.a(conv.cc.obj)
+ .text.main     0x80000180       0x80 app/libapp.a(main.cpp.obj)
+rodata          0x80000200      0x100
+ .rodata.zgen_model_data
+                0x80000200      0x100 app/libapp.a(model_data.cc.obj)
+bss             0x80000300       0x40
+ .bss.k         0x80000300       0x40 zephyr/libzephyr.a(sched.c.obj)
+noinit          0x80000340      0x400
+ .noinit.arena  0x80000340      0x400 app/libapp.a(main.cpp.obj)
+datas           0x80000740       0x10
+ .data          0x80000740       0x10 zephyr/libzephyr.a(printk.c.obj)
+"""
+
+
+def test_ram_only_image_counts_its_contents_as_flash_and_zero_init_as_ram():
+    s = mapfile.parse(RAM_ONLY_MAP)
+    assert s.ram_only and s.flash_region is None
+    assert s.flash_used == 0x200 + 0x100 + 0x10  # text, rodata, datas: the image's bytes
+    assert s.ram_used == 0x750  # the region up to the end of datas, image included
+    flash, ram = mapfile.by_part(s, {"conv"})
+    assert flash == {"kernel:conv": 0x180, "zgen": 0x80, "model": 0x100, "zephyr": 0x10}
+    assert ram == {"zephyr": 0x40, "zgen": 0x400}

@@ -36,6 +36,10 @@ class MapSizes:
     outputs: list[tuple[str, int, int, int]] = field(default_factory=list)
     flash_region: str | None = None
     ram_region: str | None = None
+    # No flash region (CONFIG_XIP=n, e.g. qemu_riscv32): the image is loaded into RAM and runs
+    # there. Its contents then count as "flash" (the image's bytes) and RAM holds only the
+    # zero-initialised sections; ram_used is the whole region, image included.
+    ram_only: bool = False
 
     def _used(self, region: str | None, load: bool) -> int:
         if region is None:
@@ -48,7 +52,9 @@ class MapSizes:
     @property
     def flash_used(self) -> int:
         """As ld's --print-memory-usage counts it (and `west build` prints): the end of the last
-        section loaded into FLASH, alignment gaps included."""
+        section loaded into FLASH, alignment gaps included. RAM-only images: their contents."""
+        if self.ram_only:
+            return sum(size for name, _, size, _ in self.outputs if not _zero_init(name))
         return self._used(self.flash_region, load=True)
 
     @property
@@ -60,6 +66,11 @@ class MapSizes:
         """The input sections' sizes summed: more than flash_used where ld merged duplicate strings
         (the map shows sizes before merging), less by the alignment gaps."""
         return sum(self.flash.values())
+
+
+def _zero_init(section: str) -> bool:
+    """Output sections with no contents in the image (NOBITS): Zephyr's bss, noinit, tbss."""
+    return section.lstrip(".") in ("bss", "noinit", "tbss")
 
 
 def _region_of(regions: dict[str, tuple[int, int]], addr: int) -> str | None:
@@ -90,6 +101,7 @@ def parse(text: str) -> MapSizes:
             sizes.regions[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16))
     flash_name, ram_name = _flash_ram(sizes.regions)
     sizes.flash_region, sizes.ram_region = flash_name, ram_name
+    sizes.ram_only = flash_name is None and ram_name is not None
     in_flash = in_ram = False
     pending: str | None = None  # an output or input section name whose numbers are on the next line
     pending_kind = ""
@@ -104,6 +116,8 @@ def parse(text: str) -> MapSizes:
         loaded_from = _region_of(sizes.regions, load) if load is not None else where
         in_ram = where == ram_name and ram_name is not None
         in_flash = loaded_from == flash_name and flash_name is not None
+        if sizes.ram_only and in_ram and not _zero_init(name):
+            in_flash, in_ram = True, False  # part of the image
 
     def add(size: int, file: str) -> None:
         if size == 0:

@@ -83,12 +83,13 @@ def buffers(m: Manifest, arena: int) -> dict[str, int]:
 
 
 def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
-             kernels: str | None = None) -> BoardPlan | None:
+             kernels: str | None = None, data: dict | None = None) -> BoardPlan | None:
     """The plan on one board, or None for native_sim (the host's memory). `kernels`: the TFLM
-    kernel set, by default the one the board's core builds with."""
+    kernel set, by default the one the board's core builds with. `data`: the measured parts
+    (default boards/memory/measured.yaml)."""
     if board.arch == "posix":
         return None
-    data = measured()
+    data = data or measured()
     replay = board.simulated if replay is None else replay
     p = BoardPlan(board, replay)
     base = data["boards"].get(board.name)
@@ -144,4 +145,6 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
     p.ram["TFLM core"] = core["tflm"]["ram"]
     p.ram["zgen fixed state (sampler stack, line, pipeline)"] = core["zgen"]["ram"]
     p.ram.update(buffers(m, arena))
+    if base.get("ram_only"):  # CONFIG_XIP=n: the image is loaded into RAM and runs there
+        p.ram["the image (runs from RAM)"] = p.flash_total
     return p
