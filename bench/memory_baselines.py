@@ -60,7 +60,7 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         c.setdefault("merged_strings", b.sizes.flash_used - sum(flash.values()))
         if b.replay:
             c.setdefault("replay_code", flash.get("replay", 0) - replay_data_bytes(m))
-        for s in stems:
+        for s in sorted(stems):  # a stable file from run to run
             c["kernels"].setdefault(b.kernels, {}).setdefault(s, flash[f"kernel:{s}"])
         if b.replay and b.board.name not in board_base:
             board_base[b.board.name] = {
