@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -82,10 +83,15 @@ class RenodeRunner(SimRunner):
         cmd = self.command()
         self.uart_log.unlink(missing_ok=True)
         start = time.monotonic()
+        # renode-test starts Renode (mono) as its own child: on the time limit the whole process
+        # group goes, or Renode keeps running the firmware long after zgen has given up.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                                start_new_session=True)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
-            verdict = None if proc.returncode == 0 else _summary(proc.stdout + proc.stderr, proc.returncode)
+            out, err = proc.communicate(timeout=timeout)
+            verdict = None if proc.returncode == 0 else _summary(out + err, proc.returncode)
         except subprocess.TimeoutExpired:
+            _kill_group(proc)
             verdict = f"renode-test did not finish within {timeout:.0f} s"
         console = self.uart_log.read_text(errors="replace") if self.uart_log.is_file() else ""
         lines = []
@@ -96,6 +102,19 @@ class RenodeRunner(SimRunner):
         # A passing suite has seen every expected line, the end line included where one comes.
         finished = verdict is None or any(line.startswith("zgen: end ") for line in lines)
         return RunResult(lines, console, time.monotonic() - start, finished, verdict)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.communicate(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _summary(output: str, code: int) -> str:
