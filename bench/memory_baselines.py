@@ -80,13 +80,17 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
                 drivers.setdefault(b.board.name, {})[s.part] = (
                     flash.get("zephyr", 0) + flash.get("fill", 0) - board_base[b.board.name]["flash"])
     ops: dict[str, dict[str, list[str]]] = {}
+
+    def new_stems(kops: dict, op_set, stems: set[str]) -> list[str]:
+        """The build's kernel sources that none of its already measured ops accounts for."""
+        return sorted(stems - set().union(*(set(kops[o]) for o in op_set if o in kops)))
+
     for _ in range(len(opsets)):
         for kset, op_set, stems in sorted(opsets, key=lambda x: (x[0], len(x[1]))):
             kops = ops.setdefault(kset, {})
             unknown = [o for o in op_set if o not in kops]
             if len(unknown) == 1:
-                known = set().union(*(set(kops[o]) for o in op_set if o in kops))
-                kops[unknown[0]] = sorted(stems - known)
+                kops[unknown[0]] = new_stems(kops, op_set, stems)
     # Ops that only ever came in together (a CNN's CONV_2D, MAX_POOL_2D, MEAN, RESHAPE): their
     # sources as one group, "OP+OP+...", which plans any model that uses all of them.
     groups = []
@@ -94,8 +98,7 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         kops = ops.setdefault(kset, {})
         unknown = sorted(o for o in op_set if o not in kops)
         if len(unknown) > 1:
-            known = set().union(*(set(kops[o]) for o in op_set if o in kops))
-            kops.setdefault("+".join(unknown), sorted(stems - known))
+            kops.setdefault("+".join(unknown), new_stems(kops, op_set, stems))
             groups.append((b, kset, "+".join(unknown)))
     data = {"zephyr": version, "toolchain": _toolchain(),
             "calibrated_from": [str(b) for b in builds],

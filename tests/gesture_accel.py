@@ -15,9 +15,9 @@ import numpy as np
 
 from conftest import REFERENCE
 from zgen.cli import main
+from zgen.sensors import STANDARD_GRAVITY
 
 RECORDINGS = REFERENCE / "data" / "arduino_gesture_punch_uppercut"
-STANDARD_GRAVITY = 9.80665
 
 MANIFEST = """\
 zgen: 1

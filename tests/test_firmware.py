@@ -123,19 +123,26 @@ GESTURE_RUNS = [("native_sim", None), ("qemu", "qemu_cortex_m3"), ("renode", "nr
                 ("renode", "arduino_nano_33_ble"), ("qemu", "mps2/an521/cpu1")]
 
 
+def _reference_app(make_manifest, name: str) -> Path:
+    """An app over ../shared/reference whose model is made at test time (TensorFlow):
+    `make_manifest(folder)` writes the manifest and model into APP.parent / f"{name}-model"."""
+    from conftest import REFERENCE
+
+    pytest.importorskip("tensorflow")
+    if not REFERENCE.is_dir():
+        pytest.skip(f"no reference material at {REFERENCE}")
+    manifest = make_manifest(APP.parent / f"{name.replace('_', '-')}-model")
+    out = APP.parent / name
+    assert main(["new", str(manifest), "-o", str(out), "--force"]) == 0
+    return out
+
+
 @pytest.fixture(scope="module")
 def gesture_app(app):
     """The Arduino punch recordings and their classifier, int8 (tests/gesture_int8.py)."""
-    pytest.importorskip("tensorflow")
-    from conftest import REFERENCE
     from gesture_int8 import int8_manifest
 
-    if not REFERENCE.is_dir():
-        pytest.skip(f"no reference material at {REFERENCE}")
-    manifest = int8_manifest(APP.parent / "gesture-int8-model")
-    out = APP.parent / "gesture_int8"
-    assert main(["new", str(manifest), "-o", str(out), "--force"]) == 0
-    return out
+    return _reference_app(int8_manifest, "gesture_int8")
 
 
 @pytest.mark.parametrize("sim,board", GESTURE_RUNS, ids=[f"{s}-{b or s}" for s, b in GESTURE_RUNS])
@@ -158,16 +165,9 @@ def test_gesture_classifier_on_simulators(gesture_app, sim, board):
 def gesture_accel_app(app):
     """The punch and upper-cut recordings' accelerometer axes through a LIS2DW12
     (tests/gesture_accel.py)."""
-    pytest.importorskip("tensorflow")
-    from conftest import REFERENCE
     from gesture_accel import accel_manifest
 
-    if not REFERENCE.is_dir():
-        pytest.skip(f"no reference material at {REFERENCE}")
-    manifest = accel_manifest(APP.parent / "gesture-accel-model")
-    out = APP.parent / "gesture_accel"
-    assert main(["new", str(manifest), "-o", str(out), "--force"]) == 0
-    return out
+    return _reference_app(accel_manifest, "gesture_accel")
 
 
 def test_gesture_recordings_fed_into_renodes_accelerometer(gesture_accel_app):

@@ -98,7 +98,7 @@ class Manifest:
     def saturation_warnings(self) -> list[str]:
         """Where the test recording goes beyond a part's full-scale range: the real part saturates
         there, so the firmware on hardware would not see what `zgen simulate` is given."""
-        from zgen.sensors import PARTS, RANGE_UNITS
+        from zgen.sensors import PARTS
 
         out, col = [], 0
         for s in self.sensors:
@@ -106,7 +106,7 @@ class Manifest:
             limit = part.full_scale(s.full_scale) if part else None
             if limit is not None and self.recording is not None and self.recording.samples:
                 peak = float(abs(self.recording.micro[:, col:col + len(s.columns)]).max()) / 1e6
-                wider = [r for r in part.ranges if r * RANGE_UNITS[part.range_unit] >= peak]
+                wider = [r for r in part.ranges if part.full_scale(r) >= peak]
                 if peak > limit:
                     line, column = (self.where("sensors", s.name, "range") if s.full_scale
                                     else self.doc.where(("sensors", s.name), key=True))

@@ -102,7 +102,7 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
                       "name an external part with `part`, `bus` and `address`")
         rates.add(s["rate_hz"])
         out.append(Sensor(name, kind, float(s["rate_hz"]), part, s.get("bus"), s.get("address"), columns,
-                          full_scale if known is not None and known.ranges else None))
+                          full_scale))
     if len(rates) > 1:
         c.add(("sensors",), key=True, message=f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
               fix="give every sensor the same rate_hz (one sample row holds every sensor)")

@@ -107,16 +107,16 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
     kset = kernels or board.tflm_kernels
     stems: set[str] = set()
     known_ops = data["ops"].get(kset, {})
-    for op in m.model.ops_used:
+    used = set(m.model.ops_used)
+    for op in sorted(used):
         # An op measured alone, or in a group of ops measured together ("CONV_2D+MEAN+...") that
         # this model uses all of.
-        groups = [k for k in known_ops if op in k.split("+") and set(k.split("+")) <= set(m.model.ops_used)]
-        if op in known_ops:
-            stems.update(known_ops[op])
-        elif groups:
-            stems.update(known_ops[groups[0]])
-        else:
+        key = op if op in known_ops else next(
+            (k for k in known_ops if op in k.split("+") and set(k.split("+")) <= used), None)
+        if key is None:
             p.missing.append(f"{op}: its {kset} kernels' size is not measured")
+        else:
+            stems.update(known_ops[key])
     kernel_bytes = 0
     measured_stems = core["kernels"].get(kset, {})
     for stem in sorted(stems):

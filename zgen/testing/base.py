@@ -2,8 +2,10 @@
 firmware's event lines until the end line (or an error, or the time limit)."""
 from __future__ import annotations
 
+import os
 import queue
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -122,7 +124,7 @@ class SimRunner:
         start = time.monotonic()
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, errors="replace")
+                                    stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
         except FileNotFoundError:
             raise ToolError(f"{cmd[0]} is not installed ({self.name}); see `zgen doctor`") from None
         lines: queue.Queue[str | None] = queue.Queue()
@@ -154,14 +156,25 @@ class SimRunner:
                         finished = text[at:].startswith("zgen: end ")
                         break
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process_group(proc)
         return RunResult(events, "".join(output), time.monotonic() - start, finished)
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a simulator started with start_new_session=True and everything it started (renode-test
+    starts Renode as its own child): SIGTERM to the group, SIGKILL after 5 s. A no-op once the
+    group is empty."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    proc.wait()
 
 
 def get_runner(name: str) -> type[SimRunner]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from zgen import simulate
 from zgen.errors import ToolError
 from zgen.manifest import Manifest
 from zgen.testing import renode_feed
-from zgen.testing.base import RunResult, SimRunner
+from zgen.testing.base import RunResult, SimRunner, stop_process_group
 
 
 def find_renode() -> Path | None:
@@ -83,16 +82,17 @@ class RenodeRunner(SimRunner):
         cmd = self.command()
         self.uart_log.unlink(missing_ok=True)
         start = time.monotonic()
-        # renode-test starts Renode (mono) as its own child: on the time limit the whole process
-        # group goes, or Renode keeps running the firmware long after zgen has given up.
+        # renode-test starts Renode (mono) as its own child: on the time limit (or Ctrl-C) the whole
+        # process group goes, or Renode keeps running the firmware long after zgen has given up.
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                                 start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout)
             verdict = None if proc.returncode == 0 else _summary(out + err, proc.returncode)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
             verdict = f"renode-test did not finish within {timeout:.0f} s"
+        finally:
+            stop_process_group(proc)
         console = self.uart_log.read_text(errors="replace") if self.uart_log.is_file() else ""
         lines = []
         for text in console.splitlines():
@@ -102,19 +102,6 @@ class RenodeRunner(SimRunner):
         # A passing suite has seen every expected line, the end line included where one comes.
         finished = verdict is None or any(line.startswith("zgen: end ") for line in lines)
         return RunResult(lines, console, time.monotonic() - start, finished, verdict)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.communicate(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _summary(output: str, code: int) -> str:
