@@ -41,3 +41,30 @@ def zephyr() -> Path:
     if ws is None:
         pytest.skip("no Zephyr workspace (ZEPHYR_BASE, a west workspace around the cwd, or ~/zephyrproject)")
     return ws.zephyr_base
+
+
+@pytest.fixture(scope="module")
+def firmware_workspace():
+    """The Zephyr workspace with what a firmware build needs (the tflite-micro module, west)."""
+    from zgen.workspace import find_workspace
+
+    ws = find_workspace()
+    if ws is None:
+        pytest.skip("no Zephyr workspace (ZEPHYR_BASE, a west workspace around the cwd, or ~/zephyrproject)")
+    if not (ws.topdir / "optional/modules/lib/tflite-micro").is_dir() and not any(
+            ws.topdir.glob("**/tflite-micro/tensorflow/lite/micro")):
+        pytest.skip(f"the workspace at {ws.topdir} has no tflite-micro module")
+    if shutil.which("west") is None:
+        pytest.skip("west is not installed")
+    return ws
+
+
+def pytest_collection_modifyitems(config, items):
+    # The sample x board matrix builds every sample for every catalogue board: hours on a
+    # 2-core machine. It runs only when asked for by name (-m matrix), never with -m firmware.
+    if "matrix" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="the sample x board build matrix takes hours: select it with -m matrix")
+    for item in items:
+        if "matrix" in item.keywords:
+            item.add_marker(skip)

@@ -130,3 +130,17 @@ def test_renode_bus_peripherals_exist(name):
     for bus, peripheral in renode["buses"].items():
         assert bus in catalogue()[name].buses, (name, bus)
         assert re.search(rf"^{peripheral}:\s*I2C\.", text, re.M), f"{name}: no I2C peripheral {peripheral} in Renode"
+
+
+@pytest.mark.parametrize("name", [n for n in BOARDS
+                                  if catalogue()[n].simulators.get("renode", {}).get("platform_overrides")])
+def test_renode_platform_overrides_change_existing_peripherals(name):
+    """An override sets a property of a peripheral Renode's platform has (a new name would add
+    a peripheral without a type, and Renode would refuse the platform)."""
+    platforms = _renode_platforms()
+    if platforms is None:
+        pytest.skip("Renode is not installed (RENODE, RENODE_PATH, PATH)")
+    renode = catalogue()[name].simulators["renode"]
+    text = _repl_text(platforms.parent, renode["platform"])
+    for peripheral in re.findall(r"^(\w+):\s*$", renode["platform_overrides"], re.M):
+        assert re.search(rf"^{peripheral}:\s*\S", text, re.M), f"{name}: Renode's platform has no {peripheral}"

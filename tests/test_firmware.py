@@ -39,15 +39,7 @@ def _skip_without_tools(sim: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def app():
-    ws = find_workspace()
-    if ws is None:
-        pytest.skip("no Zephyr workspace (ZEPHYR_BASE, a west workspace around the cwd, or ~/zephyrproject)")
-    if not (ws.topdir / "optional/modules/lib/tflite-micro").is_dir() and not any(
-            ws.topdir.glob("**/tflite-micro/tensorflow/lite/micro")):
-        pytest.skip(f"the workspace at {ws.topdir} has no tflite-micro module")
-    if shutil.which("west") is None:
-        pytest.skip("west is not installed")
+def app(firmware_workspace):
     assert main(["new", str(ANOMALY), "-o", str(APP), "--force"]) == 0
     return APP
 

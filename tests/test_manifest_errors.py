@@ -88,6 +88,11 @@ CASES = [
      "st,lis2dw12 has no 3 g range"),
     ("range-without-part", "    part: st,lis2dh\n    bus: i2c0\n    address: 0x19\n", "    range: 4\n", "7:12",
      "has a range but no `part`"),
+    # hifive1's kernel timer counts the 32768 Hz RTC: 5000 Hz needs 6.55 ticks, 7 sample at 4681 Hz
+    ("rate-unpaced", "board: nrf52840dk/nrf52840\nsensors:\n  accel:\n    kind: accelerometer\n    part: st,lis2dh\n"
+     "    bus: i2c0\n    address: 0x19\n    rate_hz: 200",
+     "board: hifive1\nsensors:\n  accel:\n    kind: accelerometer\n    part: st,lis2dh\n"
+     "    bus: i2c0\n    address: 0x19\n    rate_hz: 5000", "10:14", "would run at 4681.14 Hz"),
     ("empty", None, "", "1:1", "empty"),
 ]
 

@@ -34,6 +34,11 @@ class Board:
     twister_id: str | None = None
     # Tags a twister scenario needs to run here: one of the board YAML's testing.only_tags.
     twister_tags: tuple[str, ...] = ()
+    # The kernel's clock: ticks per second by default (CONFIG_SYS_CLOCK_TICKS_PER_SEC as the
+    # board's Kconfig sets it) and the system timer's counting rate (SYS_CLOCK_HW_CYCLES_PER_SEC),
+    # the finest tick the board can have.
+    tick_hz: int = 0
+    timer_hz: int = 0
 
     @property
     def twister_name(self) -> str:
@@ -57,6 +62,49 @@ class Board:
         hifive1 in Renode and QEMU) has runners and keeps its real sensors by default."""
         return bool(self.simulators) and not self.runners
 
+    def app_tick_hz(self, rate_hz: float) -> int | None:
+        """The kernel tick rate an app sampling at rate_hz builds with here: the board's own when
+        it paces the sampler within PACE_TOLERANCE, else the timer's (zgen sets it); 10 000 on
+        the simulated boards (their 100 ticks/s default is too coarse, a finer tick costs nothing
+        there). None: no tick rate this board's timer can have paces it."""
+        first = SIMULATED_TICK_HZ if self.simulated else self.tick_hz
+        for tick_hz in (first, self.timer_hz):
+            if paces(tick_hz, rate_hz):
+                return tick_hz
+        return None
+
+
+SIMULATED_TICK_HZ = 10000
+# How much longer than the manifest's the sampling period may be, in percent, before zgen changes
+# the tick rate (a 1 s window then spans at most 10 ms more signal). The app's main.cpp asserts
+# the same at build time, whatever tick rate a user configures.
+PACE_TOLERANCE_PERCENT = 1
+
+
+def sample_period_us(rate_hz: float) -> int:
+    """The sampling timer's period, as the app's pipeline.h defines it."""
+    return int(round(1e6 / rate_hz))
+
+
+def period_ticks(tick_hz: int, rate_hz: float) -> int:
+    """The ticks of a periodic k_timer of K_USEC(period): Zephyr rounds a timeout up to whole
+    ticks (k_us_to_ticks_ceil64)."""
+    return max(1, -(-sample_period_us(rate_hz) * tick_hz // 1_000_000))
+
+
+def paced_rate(tick_hz: int, rate_hz: float) -> float:
+    """The rate the sampler really runs at."""
+    return tick_hz / period_ticks(tick_hz, rate_hz)
+
+
+def paces(tick_hz: int, rate_hz: float) -> bool:
+    """Whether the timer's period stays within PACE_TOLERANCE_PERCENT of the manifest's (integer
+    arithmetic, exactly as the app's BUILD_ASSERT)."""
+    if tick_hz <= 0:
+        return False
+    return (period_ticks(tick_hz, rate_hz) * 1_000_000 * 100
+            <= sample_period_us(rate_hz) * tick_hz * (100 + PACE_TOLERANCE_PERCENT))
+
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Board]:
@@ -72,3 +120,8 @@ def catalogue() -> dict[str, Board]:
 
 def get(name: str) -> Board | None:
     return catalogue().get(name)
+
+
+def paced_below(tick_hz: int, rate_hz: float) -> int:
+    """The highest whole rate up to rate_hz that tick_hz paces (1 Hz at worst)."""
+    return next((r for r in range(int(rate_hz), 0, -1) if paces(tick_hz, r)), 1)

@@ -155,7 +155,8 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "app": m.name, "version": __version__, "manifest_name": manifest_name, "board": m.board.name,
         "board_simulated": m.board.simulated, "sensors": sensors,
         "external": [s for s in sensors if s["part"]], "leds": list(m.leds),
-        "rate_hz": cfg["rate_hz"], "period_us": int(round(1e6 / m.rate_hz)),
+        "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
+        "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
         "cfg": cfg, "feature_enum": FEATURE_ENUM, "dtype_enum": DTYPE_ENUM, "score_enum": SCORE_ENUM,
         "input_bytes": cfg["input"]["count"] * dsize[cfg["input"]["dtype"]],
         "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],
@@ -203,10 +204,13 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         files[f"boards/{stem}.overlay"] = files["boards/replay.overlay"]
     if not m.board.simulated:
         put(f"boards/{m.board.file_stem}.overlay", "boards/sensors.overlay.j2")
-    for name in {*ctx["sim_boards"], m.board.name}:
-        conf = _board_conf(boards.get(name))
-        if conf:
-            files[f"boards/{boards.get(name).file_stem}.conf"] = conf
+    # The simulated boards, the manifest's, and any other whose kernel tick zgen must change
+    # (twister builds the app there too: its build.replay scenario).
+    for b in boards.catalogue().values():
+        if b.name in ctx["sim_boards"] or b == m.board or _tick_override(b, m.rate_hz):
+            conf = _board_conf(b, m.rate_hz)
+            if conf:
+                files[f"boards/{b.file_stem}.conf"] = conf
     for src in sorted((app_template_dir() / "static").rglob("*")):
         if src.is_file():
             files[src.relative_to(app_template_dir() / "static").as_posix()] = src.read_bytes()
@@ -258,17 +262,30 @@ def _renode_suites(m: Manifest, sim: Simulation, ctx: dict, env: jinja2.Environm
     return files
 
 
-def _board_conf(board) -> str:
+def _tick_override(board, rate_hz: float) -> int | None:
+    """The tick rate zgen sets for this board, if it changes the board's own."""
+    tick_hz = board.app_tick_hz(rate_hz)
+    return tick_hz if tick_hz is not None and tick_hz != board.tick_hz else None
+
+
+def _board_conf(board, rate_hz: float) -> str:
     lines = []
     if board.arch == "posix":
         lines.append("# Replay as fast as the host runs; timestamps come from the sample index.")
         lines.append("CONFIG_NATIVE_SIM_SLOWDOWN_TO_REAL_TIME=n")
     if board.fpu and board.arch == "arm":
         lines.append("CONFIG_FPU=y")
-    if board.simulated:
+    tick_hz = _tick_override(board, rate_hz)
+    if tick_hz and board.simulated:
         lines.append("# Simulated boards default to 100 ticks/s, too coarse to pace samples; in")
         lines.append("# simulation (QEMU -icount, native_sim) a finer tick costs nothing.")
-        lines.append("CONFIG_SYS_CLOCK_TICKS_PER_SEC=10000")
+        lines.append(f"CONFIG_SYS_CLOCK_TICKS_PER_SEC={tick_hz}")
+    elif tick_hz:
+        lines.append(f"# {board.tick_hz} ticks/s (the board's default) would sample at "
+                     f"{boards.paced_rate(board.tick_hz, rate_hz):g} Hz, not {rate_hz:g} Hz: tick at the timer's")
+        lines.append(f"# own rate ({board.timer_hz} Hz), which paces the sampler at "
+                     f"{boards.paced_rate(tick_hz, rate_hz):.6g} Hz.")
+        lines.append(f"CONFIG_SYS_CLOCK_TICKS_PER_SEC={tick_hz}")
     if board.simulators.get("qemu", {}).get("icount", True) is False:
         lines.append("# QEMU runs this board in real time (see its catalogue entry), twister's runs too.")
         lines.append("CONFIG_QEMU_ICOUNT=n")
