@@ -69,6 +69,9 @@ def test_sample_builds_within_its_plan(firmware_workspace, sample, board_name):
     assert not build.warnings, build.warnings
     b = Build(build.build_dir)
     assert b.replay == (board.simulated or replay_overlay)
+    # The kernel clock the catalogue claims, and the tick zgen chose for the sampling rate.
+    assert int(b.config["CONFIG_SYS_CLOCK_HW_CYCLES_PER_SEC"]) == board.timer_hz
+    assert int(b.config["CONFIG_SYS_CLOCK_TICKS_PER_SEC"]) == board.app_tick_hz(manifest.rate_hz)
     plan = plan_for(b.manifest, b.board, b.arena, replay=b.replay, kernels=b.kernels)
     if plan is None:  # native_sim: the host's memory
         return
