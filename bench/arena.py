@@ -37,7 +37,11 @@ MODELS = {
                       "  - threshold: {above: 0.5}\n"),
     "ad01_int8": (REFERENCE / "mlperf_tiny/ad01_int8.tflite", "mps2/an385", 640,
                   "  - anomaly_score: {kind: reconstruction_mse}\n  - threshold: {above: 10}\n"),
+    # The samples, with their own manifests (no window length: replayed on qemu_cortex_m3).
     "anomaly (sample)": (REPO / "samples/anomaly/model/anomaly.tflite", "qemu_cortex_m3", None, None),
+    "gesture (sample)": (REPO / "samples/gesture/model/gesture.tflite", "qemu_cortex_m3", None, None),
+    "sine (sample)": (REPO / "samples/sine/model/sine.tflite", "qemu_cortex_m3", None, None),
+    "environmental (sample)": (REPO / "samples/environmental/model/environmental.tflite", "qemu_cortex_m3", None, None),
     # Beyond the four the issue names: a float model and a CONV/ADD/AVERAGE_POOL ResNet. (vww's
     # 27648-value input exceeds the manifest's 4096-sample window.)
     "magic_wand (float)": (REFERENCE / "tflm/magic_wand.tflite", "mps2/an385", 384,
@@ -46,6 +50,14 @@ MODELS = {
                                "  - classify: {labels: [" + ", ".join(f"c{i}" for i in range(10)) + "]}\n"
                                "  - threshold: {above: 0.5}\n"),
 }
+
+
+def manifest_for(name: str, model: Path, board: str, length: int | None, post: str | None) -> Path:
+    """A sample's own manifest, or a probe manifest over random data for a reference model."""
+    if length is None:
+        sample = name.split()[0]
+        return REPO / "samples" / sample / f"{sample}.yaml"
+    return probe_manifest(name, model, board, length, post)
 
 
 def probe_manifest(name: str, model: Path, board: str, length: int, post: str) -> Path:
@@ -94,8 +106,7 @@ def main() -> int:
         if args.only and args.only not in name:
             continue
         board = args.board or board
-        manifest = (REPO / "samples/anomaly/anomaly.yaml" if length is None
-                    else probe_manifest(name, model, board, length, post))
+        manifest = manifest_for(name, model, board, length, post)
         app = PROBES / boards.get(board).file_stem
         if zgen(["new", str(manifest), "-o", str(app), "--force", "--board", board]) != 0:
             return 2

@@ -16,7 +16,7 @@ Printed per model: cycles per inference (median) of each build and their
 ratio; whether every inference's output tensor is bit-identical (CRC-32 of the
 output, per window); each build's flash, and the arena each reports using.
 
-Models: the anomaly sample and the reference models of bench/arena.py (probe
+Models: the samples and the reference models of bench/arena.py (probe
 manifests over random data). Needs a Zephyr workspace and, for the reference
 models, ../shared/reference.
 Run: python bench/cmsis_nn.py [--only NAME]   (a recorded run: bench/results/cmsis_nn.txt)
@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from arena import MODELS, PROBES, REPO, probe_manifest  # noqa: E402
+from arena import MODELS, PROBES, manifest_for  # noqa: E402
 
 BOARD = "mps2/an521/cpu0"
 DSP_ON = """
@@ -77,8 +77,7 @@ def main() -> int:
         if length is not None and not model.is_file():
             print(f"{name}: skipped, {model} is not here", flush=True)
             continue
-        manifest = (REPO / "samples/anomaly/anomaly.yaml" if length is None
-                    else probe_manifest(name, model, BOARD, length, post))
+        manifest = manifest_for(name, model, BOARD, length, post)
         if zgen(["new", str(manifest), "-o", str(app), "--force", "--board", BOARD]) != 0:
             return 2
         kconfig = app / "Kconfig"
