@@ -105,11 +105,18 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
             "boards": board_base, "cores": cores, "ops": ops, "drivers": drivers}
     # What such a group pulls in besides its own sources: more of the objects every model links
     # (TFLM's shared helpers, the op resolver, libm). Its build, planned without it, tells.
+    # Every group build is planned before any residual joins the data (else the second core's
+    # build would lack the first core's "shared:" part and never be planned); per core, the first
+    # build's residual.
+    residuals = []
     for b, kset, group in groups:
         p = plan_for(b.manifest, b.board, b.arena, replay=b.replay, kernels=kset, data=data)
         if p is not None and not p.missing:
-            shared = f"shared:{group}"
-            cores[b.board.core]["kernels"][kset][shared] = b.sizes.flash_used - p.flash_total
+            residuals.append((b.board.core, kset, group, b.sizes.flash_used - p.flash_total))
+    for core, kset, group, residual in residuals:
+        shared = f"shared:{group}"
+        cores[core]["kernels"][kset].setdefault(shared, residual)
+        if shared not in ops[kset][group]:
             ops[kset][group].append(shared)
     return data
 
