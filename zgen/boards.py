@@ -64,7 +64,7 @@ class Board:
 
     def app_tick_hz(self, rate_hz: float) -> int | None:
         """The kernel tick rate an app sampling at rate_hz builds with here: the board's own when
-        it paces the sampler within PACE_TOLERANCE, else the timer's (zgen sets it); 10 000 on
+        it paces the sampler within PACE_TOLERANCE_PERCENT, else the timer's (zgen sets it); 10 000 on
         the simulated boards (their 100 ticks/s default is too coarse, a finer tick costs nothing
         there). None: no tick rate this board's timer can have paces it."""
         first = SIMULATED_TICK_HZ if self.simulated else self.tick_hz
@@ -106,6 +106,11 @@ def paces(tick_hz: int, rate_hz: float) -> bool:
             <= sample_period_us(rate_hz) * tick_hz * (100 + PACE_TOLERANCE_PERCENT))
 
 
+def paced_below(tick_hz: int, rate_hz: float) -> int:
+    """The highest whole rate up to rate_hz that tick_hz paces (1 Hz at worst)."""
+    return next((r for r in range(int(rate_hz), 0, -1) if paces(tick_hz, r)), 1)
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Board]:
     boards = {}
@@ -120,8 +125,3 @@ def catalogue() -> dict[str, Board]:
 
 def get(name: str) -> Board | None:
     return catalogue().get(name)
-
-
-def paced_below(tick_hz: int, rate_hz: float) -> int:
-    """The highest whole rate up to rate_hz that tick_hz paces (1 Hz at worst)."""
-    return next((r for r in range(int(rate_hz), 0, -1) if paces(tick_hz, r)), 1)
