@@ -26,6 +26,7 @@ def test_catalogue_entry_matches_the_tree(zephyr, name):
     # twister runs only scenarios with one of a board's only_tags there; the apps carry one.
     assert bool(b.twister_tags) == bool(f["only_tags"]) and set(b.twister_tags) <= set(f["only_tags"])
     assert b.core == f["core"]
+    assert b.tick_hz == f["tick_hz"]  # (timer_hz: each matrix build's .config checks it)
     if f["fpu"] is not None:  # native_sim: the host's
         assert (b.fpu, b.dsp) == (f["fpu"], f["dsp"])
     assert list(b.leds) == f["leds"]

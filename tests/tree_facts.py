@@ -134,17 +134,54 @@ def kconfig_facts(zephyr: Path, yml_path: Path, name: str, board_name: str, arch
             if m and (m.group(2) is None or m.group(2) in syms):
                 socs.add(m.group(1))
     on = _closure(zephyr, socs)
+    tick = {"tick_hz": default_tick_hz(zephyr, yml_path.parent, on, arch)}
     if arch == "arm":
         return {"fpu": "CPU_HAS_FPU" in on,
                 # ARMv7E-M (M4, M7) always has the DSP extension; ARMv8-M says so with ARMV8_M_DSP.
                 "dsp": bool(on & {"ARMV8_M_DSP", "CPU_CORTEX_M4", "CPU_CORTEX_M7"}),
-                "isa": None}
+                "isa": None, **tick}
     if arch == "riscv":
         bits = "32" if "RISCV_ISA_RV32I" in on or "RISCV_ISA_RV32E" in on else "64"
         base = "e" if "RISCV_ISA_RV32E" in on else "i"
         ext = "".join(x.lower() for x in "MAFDC" if f"RISCV_ISA_EXT_{x}" in on)
-        return {"fpu": "RISCV_ISA_EXT_F" in on, "dsp": False, "isa": f"rv{bits}{base}{ext}"}
-    return {"fpu": None, "dsp": None, "isa": None}
+        return {"fpu": "RISCV_ISA_EXT_F" in on, "dsp": False, "isa": f"rv{bits}{base}{ext}", **tick}
+    return {"fpu": None, "dsp": None, "isa": None, **tick}
+
+
+def _holds(cond: str | None, on: set[str]) -> bool:
+    """A Kconfig condition of symbols, !, && and || (no parentheses); anything else (macros,
+    comparisons) counts as false."""
+    if cond is None:
+        return True
+    if re.search(r"[^\w!&| ]", cond):
+        return False
+    return any(all((t.strip()[1:] not in on) if t.strip().startswith("!") else (t.strip() in on)
+                   for t in alt.split("&&")) for alt in cond.split("||"))
+
+
+def default_tick_hz(zephyr: Path, board_dir: Path, on: set[str], arch: str) -> int | None:
+    """CONFIG_SYS_CLOCK_TICKS_PER_SEC as Kconfig picks it with the tickless kernel: the first
+    default that holds, from the board's Kconfig.defconfig, its SoC family's, then kernel/Kconfig."""
+    on = on | {"TICKLESS_KERNEL"} | ({"SOC_POSIX"} if arch == "posix" else set())
+    if any(re.search(r"^\s+select QEMU_TARGET", p.read_text(), re.M) for p in board_dir.glob("Kconfig*")):
+        on.add("QEMU_TARGET")
+    files = [board_dir / "Kconfig.defconfig"]
+    for path in sorted((zephyr / "soc").rglob("Kconfig.defconfig*")):
+        guard = re.search(r"^if (\w+)\s*$", path.read_text(errors="replace"), re.M)
+        if guard and guard.group(1) in on:
+            files.append(path)
+    files.append(zephyr / "kernel" / "Kconfig")
+    for path in files:
+        if not path.is_file():
+            continue
+        for block in re.findall(r"^config SYS_CLOCK_TICKS_PER_SEC\n((?:[ \t]+.*\n|\n)*)", path.read_text(), re.M):
+            depends = re.search(r"^\s+depends on (.+)$", block, re.M)
+            if depends and not _holds(depends.group(1), on):
+                continue
+            for value, cond in re.findall(r"^\s+default\s+(\d+)(?:\s+if\s+(.+))?$", block, re.M):
+                if _holds(cond or None, on):
+                    return int(value)
+    return None
 
 
 # ---------------------------------------------------------------- board.cmake
@@ -354,6 +391,7 @@ def facts(zephyr: Path, name: str) -> dict:
         "ram_kb": ram_kb,
         "core": kc["isa"] or (CORES.get(cpus[0], cpus[0]) if cpus else None),
         "fpu": kc["fpu"],
+        "tick_hz": kc["tick_hz"],
         "dsp": kc["dsp"],
         "leds": sorted(k for k in aliases if re.fullmatch(r"led\d+", k)),
         "console": chosen["zephyr,console"].to_path().labels[0] if "zephyr,console" in chosen else None,
