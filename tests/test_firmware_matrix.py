@@ -12,6 +12,8 @@ cells). Builds stay in the firmware-test folder, so a rerun is incremental and c
 A board whose toolchain is not installed skips, with the reason."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import SAMPLES
@@ -25,7 +27,7 @@ from zgen.workspace import toolchain_env
 pytestmark = [pytest.mark.firmware, pytest.mark.matrix]
 
 CELLS = [(m.stem, b) for m in SAMPLES for b in sorted(boards.catalogue())]
-_generated: dict[str, object] = {}
+_generated: dict[str, Path] = {}
 
 
 class _Build(SimRunner):
@@ -40,7 +42,7 @@ class _Build(SimRunner):
         return ["-DEXTRA_DTC_OVERLAY_FILE=boards/replay.overlay"] if self.replay_overlay else []
 
 
-def _app(name: str):
+def _app(name: str) -> Path:
     """The sample's app, generated once per session beside the other firmware-test apps (all at
     one folder depth, so ccache can share objects between them with CCACHE_BASEDIR)."""
     if name not in _generated:
