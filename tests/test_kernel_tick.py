@@ -29,14 +29,22 @@ def test_a_coarse_tick_is_raised_to_the_timers_rate():
     hifive1 = boards.get("hifive1")
     # 1 kHz at 128 ticks/s: 1000 us x 128 / 1e6 = 0.128 -> 1 tick -> 128 Hz
     assert boards.paced_rate(128, 1000) == 128
-    # at 32768: 32.768 -> 33 ticks -> 992.97 Hz, 0.7 % slow: within 1 %
+    # doublings of 128 up to the 32768 Hz timer; 16384: 16.384 -> 17 ticks (3.8 % long);
+    # 32768: 32.768 -> 33 ticks -> 992.97 Hz, 0.7 % slow: within 1 %
+    assert not boards.paces(16384, 1000)
     assert hifive1.app_tick_hz(1000) == 32768 and round(boards.paced_rate(32768, 1000), 2) == 992.97
 
 
-def test_simulated_boards_tick_at_10000():
-    # 1 kHz: 10 ticks exactly; 3 kHz: 333 us -> 3.33 -> 4 ticks (2500 Hz): the timer's rate instead
-    assert boards.get("qemu_cortex_m3").app_tick_hz(1000) == 10000
-    assert boards.get("qemu_cortex_m3").app_tick_hz(3000) == 12_000_000
+def test_simulated_boards_tick_at_10000_or_a_doubling_of_it():
+    qemu = boards.get("qemu_cortex_m3")
+    assert qemu.app_tick_hz(1000) == 10000  # 10 ticks exactly
+    # 119 Hz (the Arduino IMU): 8403 us -> 84.03 -> 85 ticks at 10000 (8500 us, 1.15 % long);
+    # 168.06 -> 169 ticks at 20000 (8450 us, 0.56 %)
+    assert qemu.app_tick_hz(119) == 20000
+    # Never the timer's own rate (12 MHz): only doublings dividing it, 160000 at most; 3 kHz
+    # (333 us) needs 53.28 -> 54 ticks there (337.5 us, 1.35 %): none paces it
+    assert qemu.tick_choices() == [10000, 20000, 40000, 80000, 160000]
+    assert qemu.app_tick_hz(3000) is None
 
 
 def test_no_tick_paces_it():

@@ -62,17 +62,23 @@ class Board:
         hifive1 in Renode and QEMU) has runners and keeps its real sensors by default."""
         return bool(self.simulators) and not self.runners
 
-    def app_tick_hz(self, rate_hz: float) -> int | None:
-        """The kernel tick rate an app sampling at rate_hz builds with here: the board's own when
-        it paces the sampler within PACE_TOLERANCE_PERCENT, else the timer's (zgen sets it); 10 000 on
-        the simulated boards (their 100 ticks/s default is too coarse, a finer tick costs nothing
-        there). None: no tick rate this board's timer can have paces it."""
+    def tick_choices(self) -> list[int]:
+        """The kernel tick rates zgen may give an app here, in order of preference: the board's
+        own (10 000 on the simulated boards: their 100 ticks/s default is too coarse, a finer
+        tick costs nothing there), then doublings that divide the timer's rate evenly, up to
+        it (a tick of one timer cycle, 25 MHz on mps2, hung the app in QEMU)."""
         first = SIMULATED_TICK_HZ if self.simulated else self.tick_hz
-        for tick_hz in (first, self.timer_hz):
-            if paces(tick_hz, rate_hz):
-                return tick_hz
-        return None
+        out, tick = [first], first * 2
+        while tick <= self.timer_hz:
+            if self.timer_hz % tick == 0:
+                out.append(tick)
+            tick *= 2
+        return out
 
+    def app_tick_hz(self, rate_hz: float) -> int | None:
+        """The kernel tick rate an app sampling at rate_hz builds with here: the first choice
+        that paces the sampler within PACE_TOLERANCE_PERCENT. None: none does."""
+        return next((t for t in self.tick_choices() if paces(t, rate_hz)), None)
 
 SIMULATED_TICK_HZ = 10000
 # How much longer than the manifest's the sampling period may be, in percent, before zgen changes

@@ -282,8 +282,8 @@ def _board_conf(board, rate_hz: float) -> str:
         lines.append(f"CONFIG_SYS_CLOCK_TICKS_PER_SEC={tick_hz}")
     elif tick_hz:
         lines.append(f"# {board.tick_hz} ticks/s (the board's default) would sample at "
-                     f"{boards.paced_rate(board.tick_hz, rate_hz):g} Hz, not {rate_hz:g} Hz: tick at the timer's")
-        lines.append(f"# own rate ({board.timer_hz} Hz), which paces the sampler at "
+                     f"{boards.paced_rate(board.tick_hz, rate_hz):.6g} Hz, not {rate_hz:g} Hz; {tick_hz} (a")
+        lines.append(f"# doubling of it that divides the {board.timer_hz} Hz timer) paces the sampler at "
                      f"{boards.paced_rate(tick_hz, rate_hz):.6g} Hz.")
         lines.append(f"CONFIG_SYS_CLOCK_TICKS_PER_SEC={tick_hz}")
     if board.simulators.get("qemu", {}).get("icount", True) is False:

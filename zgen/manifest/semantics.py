@@ -109,10 +109,11 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
     elif rates and board is not None and board.app_tick_hz(float(next(iter(rates)))) is None:
         rate = float(next(iter(rates)))
         first = next(iter(raw))
-        c.add(("sensors", first, "rate_hz"), f"{board.name}'s kernel timer counts at {board.timer_hz} Hz: no tick "
-              f"rate paces a {rate:g} Hz sampler within {boards.PACE_TOLERANCE_PERCENT} % (it would run at "
-              f"{boards.paced_rate(board.timer_hz, rate):.6g} Hz)",
-              f"use a rate_hz it paces, e.g. {boards.paced_below(board.timer_hz, rate)}")
+        finest = board.tick_choices()[-1]
+        c.add(("sensors", first, "rate_hz"), f"no kernel tick rate zgen can set on {board.name} (up to {finest} "
+              f"ticks/s, dividing its {board.timer_hz} Hz timer) paces a {rate:g} Hz sampler within "
+              f"{boards.PACE_TOLERANCE_PERCENT} % (it would run at {boards.paced_rate(finest, rate):.6g} Hz)",
+              f"use a rate_hz it paces, e.g. {boards.paced_below(finest, rate)}")
     if sum(len(s.columns) for s in out) > 16:
         c.add(("sensors",), key=True, message="more than 16 channels in one sample", fix="use fewer sensors or axes")
     return out
