@@ -80,6 +80,7 @@ class Board:
         that paces the sampler within PACE_TOLERANCE_PERCENT. None: none does."""
         return next((t for t in self.tick_choices() if paces(t, rate_hz)), None)
 
+
 SIMULATED_TICK_HZ = 10000
 # How much longer than the manifest's the sampling period may be, in percent, before zgen changes
 # the tick rate (a 1 s window then spans at most 10 ms more signal). The app's main.cpp asserts

@@ -106,8 +106,7 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
     if len(rates) > 1:
         c.add(("sensors",), key=True, message=f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
               fix="give every sensor the same rate_hz (one sample row holds every sensor)")
-    elif rates and board is not None and board.app_tick_hz(float(next(iter(rates)))) is None:
-        rate = float(next(iter(rates)))
+    elif rates and board is not None and board.app_tick_hz(rate := float(next(iter(rates)))) is None:
         first = next(iter(raw))
         finest = board.tick_choices()[-1]
         c.add(("sensors", first, "rate_hz"), f"no kernel tick rate zgen can set on {board.name} (up to {finest} "
