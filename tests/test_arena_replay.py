@@ -111,8 +111,12 @@ def test_a_model_outside_the_replay_falls_back_to_the_host_total(reference, monk
 
 
 def test_every_reference_model_is_covered_by_the_replay(reference):
+    from zgen.model.ops import target_limits
+
     for path in sorted((reference / "models").glob("*/*.tflite")):
         info = read_model(path)
+        if target_limits(info):
+            continue  # zgen makes no app of it (micro_speech's front end, TFLM signal ops: lib/zgen runs it)
         assert tflm_layout.unsupported(info) is None, path.name
         # Smaller than the 64-bit host's tail, never larger.
         assert 0 < tflm_layout.replay(info).tail < measure(path).tail, path.name

@@ -21,6 +21,11 @@ def _ref_stages(m):
     return [{"kind": f.kind, "frames": f.frames, "mean": f.mean, "std": f.std} for f in m.features]
 
 
+def _step(kind, args=(), tables=()):
+    """A runtime step record (struct zgen_feature), as zgen.pipeline.steps makes them."""
+    return {"kind": kind, "args": list(args), "tables": [np.array(t, np.float32) for t in tables], "state": 0}
+
+
 def test_sensor_value_conversion_matches_reference():
     cases = [(0, 0), (9, 806650), (-1, -500000), (0, -1), (2147, 483647), (-32768, 0)]
     for v1, v2 in cases:
@@ -60,9 +65,8 @@ def test_anomaly_sample_bit_identical_to_numpy_reference(anomaly):
 def test_every_reduction_matches_reference(kind):
     rng = np.random.default_rng(3)
     cfg = {"rate_hz": 100, "channels": 2, "window_length": 24, "window_stride": 8,
-           "features": [{"kind": 1, "frames": 0, "a": [0.5, -1.0], "b": [2.0, 0.3]},
-                        {"kind": {"rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7}[kind],
-                         "frames": 4}],
+           "features": [_step(1, tables=[[0.5, -1.0], [2.0, 0.3]]),
+                        _step({"rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7}[kind], args=[4])],
            "input": {"dtype": 1, "scale": 0.05, "zero_point": 3, "count": 8},
            "output": {"dtype": 0, "scale": 0.0, "zero_point": 0, "count": 1},
            "score": 2, "score_decimals": 3, "threshold_above": 1, "threshold": 0.5, "debounce": 2,
@@ -87,7 +91,7 @@ def test_every_reduction_matches_reference(kind):
 
 def test_quantisation_saturates_and_rounds_half_away_from_zero():
     cfg = {"rate_hz": 1, "channels": 1, "window_length": 4, "window_stride": 4,
-           "features": [{"kind": 1, "frames": 0, "a": [0.0], "b": [1.0]}],
+           "features": [_step(1, tables=[[0.0], [1.0]])],
            "input": {"dtype": 1, "scale": 1.0, "zero_point": 0, "count": 4},
            "output": {"dtype": 0, "scale": 0.0, "zero_point": 0, "count": 1},
            "score": 2, "score_decimals": 2, "threshold_above": 1, "threshold": 0.0, "debounce": 1,

@@ -181,7 +181,7 @@ def test_too_little_data_for_one_window(tmp_path, capsys):
     manifest = _write(tmp_path, BASE)
     (tmp_path / "data" / "test.csv").write_text("accel_x,accel_y,accel_z\n" + "0.1,0.2,9.8\n" * 10)
     assert main(["new", str(manifest), "-o", str(tmp_path / "app")]) == 2
-    assert "10 samples is less than one window (128)" in capsys.readouterr().err
+    assert "10 samples is less than one decision needs (128)" in capsys.readouterr().err
 
 
 def test_missing_manifest_file(tmp_path, capsys):

@@ -15,9 +15,14 @@ typedef struct {
 	struct zgen_config cfg;
 	struct zgen_pipeline pipe;
 	struct zgen_feature *features;
-	float *params;   /* normalize means and stds, all stages */
+	void **tables;   /* every step's tables, owned */
+	Py_ssize_t n_tables;
 	float *ring;
 	float *work;
+	float *scratch;
+	uint32_t *state;
+	float *stack;
+	float *history;
 	float *feat;     /* last float features, cfg.input.count */
 	uint8_t *input;  /* last model input, cfg.input.count elements */
 	char *state_off;
@@ -49,6 +54,16 @@ static int get_long(PyObject *d, const char *key, long lo, long hi, long *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* An optional key: `dflt` when absent. */
+static int get_long_or(PyObject *d, const char *key, long lo, long hi, long dflt, long *out)
+{
+	if (PyDict_GetItemString(d, key) == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	return get_long(d, key, lo, hi, out);
 }
 
 static int get_float(PyObject *d, const char *key, float *out)
@@ -111,32 +126,11 @@ static int get_tensor(PyObject *d, const char *key, struct zgen_tensor *t)
 	return 0;
 }
 
-/* Copies a sequence of numbers into params, returns how many. */
-static Py_ssize_t copy_floats(PyObject *seq, float *dst, Py_ssize_t cap)
-{
-	PyObject *fast = PySequence_Fast(seq, "normalize parameters must be a sequence");
-	Py_ssize_t n;
-
-	if (fast == NULL) {
-		return -1;
-	}
-	n = PySequence_Fast_GET_SIZE(fast);
-	if (n != cap) {
-		Py_DECREF(fast);
-		PyErr_Format(PyExc_ValueError, "expected %zd parameters, got %zd", cap, n);
-		return -1;
-	}
-	for (Py_ssize_t i = 0; i < n; i++) {
-		dst[i] = (float)PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
-	}
-	Py_DECREF(fast);
-	return PyErr_Occurred() ? -1 : n;
-}
-
+/* features: a list of {"kind": int, "args": [int] (at most ZGEN_STEP_ARGS),
+ * "tables": [buffer] (at most ZGEN_STEP_TABS, each copied), "state": int}. */
 static int load_features(PipelineObject *self, PyObject *d)
 {
 	PyObject *list = PyDict_GetItemString(d, "features");
-	const Py_ssize_t ch = self->cfg.channels;
 	Py_ssize_t n;
 
 	if (list == NULL || !PyList_Check(list) || PyList_GET_SIZE(list) > 255) {
@@ -145,36 +139,62 @@ static int load_features(PipelineObject *self, PyObject *d)
 	}
 	n = PyList_GET_SIZE(list);
 	self->features = PyMem_Calloc((size_t)n + 1U, sizeof(struct zgen_feature));
-	self->params = PyMem_Calloc((size_t)(n * 2 * ch) + 1U, sizeof(float));
-	if (self->features == NULL || self->params == NULL) {
+	self->tables = PyMem_Calloc(((size_t)n + 1U) * ZGEN_STEP_TABS, sizeof(void *));
+	if (self->features == NULL || self->tables == NULL) {
 		PyErr_NoMemory();
 		return -1;
 	}
+	self->n_tables = (n + 1) * ZGEN_STEP_TABS;
 	for (Py_ssize_t i = 0; i < n; i++) {
 		PyObject *fd = PyList_GET_ITEM(list, i);
 		struct zgen_feature *f = &self->features[i];
-		float *a = &self->params[i * 2 * ch];
+		PyObject *args, *tabs;
 		long v;
 
-		if (!PyDict_Check(fd) || get_long(fd, "kind", 1, 7, &v) < 0) {
+		if (!PyDict_Check(fd) || get_long(fd, "kind", 1, 255, &v) < 0) {
 			if (!PyErr_Occurred()) {
 				PyErr_SetString(PyExc_ValueError, "each feature must be a dict");
 			}
 			return -1;
 		}
 		f->kind = (uint8_t)v;
-		if (f->kind == ZGEN_FEATURE_NORMALIZE) {
-			if (copy_floats(PyDict_GetItemString(fd, "a"), a, ch) < 0 ||
-			    copy_floats(PyDict_GetItemString(fd, "b"), a + ch, ch) < 0) {
+		if (get_long(fd, "state", 0, 1L << 24, &v) < 0) {
+			return -1;
+		}
+		f->state = (uint32_t)v;
+		args = PyDict_GetItemString(fd, "args");
+		tabs = PyDict_GetItemString(fd, "tables");
+		if (args == NULL || !PyList_Check(args) || PyList_GET_SIZE(args) > ZGEN_STEP_ARGS ||
+		    tabs == NULL || !PyList_Check(tabs) || PyList_GET_SIZE(tabs) > ZGEN_STEP_TABS) {
+			PyErr_SetString(PyExc_ValueError, "a feature needs 'args' and 'tables' lists");
+			return -1;
+		}
+		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(args); k++) {
+			long a = PyLong_AsLong(PyList_GET_ITEM(args, k));
+
+			if (a == -1 && PyErr_Occurred()) {
 				return -1;
 			}
-			f->a = a;
-			f->b = a + ch;
-		} else {
-			if (get_long(fd, "frames", 1, 65535, &v) < 0) {
+			f->arg[k] = (int32_t)a;
+		}
+		for (Py_ssize_t k = 0; k < PyList_GET_SIZE(tabs); k++) {
+			Py_buffer b;
+			void *copy;
+
+			if (PyObject_GetBuffer(PyList_GET_ITEM(tabs, k), &b, PyBUF_C_CONTIGUOUS) < 0) {
 				return -1;
 			}
-			f->frames = (uint16_t)v;
+			/* 8-byte aligned, never empty */
+			copy = PyMem_Calloc((size_t)b.len / 8U + 1U, 8U);
+			if (copy == NULL) {
+				PyBuffer_Release(&b);
+				PyErr_NoMemory();
+				return -1;
+			}
+			memcpy(copy, b.buf, (size_t)b.len);
+			PyBuffer_Release(&b);
+			self->tables[i * ZGEN_STEP_TABS + k] = copy;
+			f->tab[k] = copy;
 		}
 	}
 	self->cfg.features = self->features;
@@ -246,6 +266,26 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 		return -1;
 	}
 	c->window_stride = (uint16_t)v;
+	if (get_long_or(d, "frame_count", 0, 65535, 0, &v) < 0) {
+		return -1;
+	}
+	c->frame_count = (uint16_t)v;
+	if (get_long_or(d, "frame_stride", 0, 65535, 0, &v) < 0) {
+		return -1;
+	}
+	c->frame_stride = (uint16_t)v;
+	if (get_long_or(d, "frame_features", 0, 1L << 20, 0, &v) < 0) {
+		return -1;
+	}
+	c->frame_features = (uint32_t)v;
+	if (get_long_or(d, "scratch_len", 0, 1L << 24, 0, &v) < 0) {
+		return -1;
+	}
+	c->scratch_len = (uint32_t)v;
+	if (get_long_or(d, "state_words", 0, 1L << 24, 0, &v) < 0) {
+		return -1;
+	}
+	c->state_words = (uint32_t)v;
 	if (load_features(self, d) < 0 || get_tensor(d, "input", &c->input) < 0 ||
 	    get_tensor(d, "output", &c->output) < 0) {
 		return -1;
@@ -267,6 +307,14 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 		return -1;
 	}
 	c->debounce = (uint16_t)v;
+	if (get_long_or(d, "average", 1, 64, 1, &v) < 0) {
+		return -1;
+	}
+	c->average = (uint16_t)v;
+	if (get_long_or(d, "suppress", 0, 1L << 30, 0, &v) < 0) {
+		return -1;
+	}
+	c->suppress = (uint32_t)v;
 	self->state_off = get_str(d, "state_off");
 	self->state_on = get_str(d, "state_on");
 	if (self->state_off == NULL || self->state_on == NULL) {
@@ -283,11 +331,31 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	self->work = PyMem_Calloc(ZGEN_WORK_LEN(c->window_length, c->channels), sizeof(float));
 	self->feat = PyMem_Calloc(c->input.count, sizeof(float));
 	self->input = PyMem_Calloc(c->input.count, 4);
-	if (self->ring == NULL || self->work == NULL || self->feat == NULL || self->input == NULL) {
+	self->scratch = PyMem_Calloc((size_t)c->scratch_len + 1U, sizeof(float));
+	self->state = PyMem_Calloc((size_t)c->state_words + 1U, sizeof(uint32_t));
+	self->stack = PyMem_Calloc(ZGEN_STACK_LEN(c->frame_count, c->frame_features) + 1U, sizeof(float));
+	self->history = PyMem_Calloc(
+		ZGEN_HISTORY_LEN(c->average, c->score == ZGEN_SCORE_CLASS ? c->output.count : 1U) + 1U,
+		sizeof(float));
+	if (self->ring == NULL || self->work == NULL || self->feat == NULL || self->input == NULL ||
+	    self->scratch == NULL || self->state == NULL || self->stack == NULL || self->history == NULL) {
 		PyErr_NoMemory();
 		return -1;
 	}
-	if (zgen_init(&self->pipe, c, self->ring, self->work) != 0) {
+	if (c->frame_count > 0U && (size_t)c->frame_count * c->frame_features != c->input.count) {
+		PyErr_SetString(PyExc_ValueError, "frame_count x frame_features must equal the input count");
+		return -1;
+	}
+	struct zgen_buffers buf = {
+		.ring = self->ring,
+		.work = self->work,
+		.scratch = self->scratch,
+		.state = self->state,
+		.stack = self->stack,
+		.history = self->history,
+	};
+
+	if (zgen_init(&self->pipe, c, &buf) != 0) {
 		PyErr_SetString(PyExc_ValueError, "zgen_init rejected the configuration");
 		return -1;
 	}
@@ -297,7 +365,14 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 static void Pipeline_dealloc(PipelineObject *self)
 {
 	PyMem_Free(self->features);
-	PyMem_Free(self->params);
+	for (Py_ssize_t i = 0; i < self->n_tables; i++) {
+		PyMem_Free(self->tables[i]);
+	}
+	PyMem_Free(self->tables);
+	PyMem_Free(self->scratch);
+	PyMem_Free(self->state);
+	PyMem_Free(self->stack);
+	PyMem_Free(self->history);
 	PyMem_Free(self->ring);
 	PyMem_Free(self->work);
 	PyMem_Free(self->feat);
@@ -345,16 +420,20 @@ static PyObject *Pipeline_push(PipelineObject *self, PyObject *args)
 	return Py_BuildValue("nO", start, ready ? Py_True : Py_False);
 }
 
-/* features() -> (model_input: bytes, features: list[float]) */
+/* features() -> (model_input: bytes, features: list[float]), or None when
+ * no decision is due (streams: a frame joined the stack) */
 static PyObject *Pipeline_features(PipelineObject *self, PyObject *Py_UNUSED(ignored))
 {
 	const uint32_t n = self->cfg.input.count;
-	PyObject *list = PyList_New(n);
+	PyObject *list;
 
+	if (!zgen_features(&self->pipe, self->input, self->feat)) {
+		Py_RETURN_NONE;
+	}
+	list = PyList_New(n);
 	if (list == NULL) {
 		return NULL;
 	}
-	zgen_features(&self->pipe, self->input, self->feat);
 	for (uint32_t i = 0; i < n; i++) {
 		PyList_SET_ITEM(list, i, PyFloat_FromDouble((double)self->feat[i]));
 	}

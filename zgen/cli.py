@@ -149,9 +149,11 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from zgen.resources import schema_path
+    import json
 
-    sys.stdout.write(schema_path().read_text())
+    from zgen.manifest.schema_check import schema
+
+    sys.stdout.write(json.dumps(schema(), indent=2) + "\n")
     return 0
 
 

@@ -123,3 +123,66 @@ def load_csv(path: Path, columns: list[str]) -> Recording:
         raise ZgenError.at(name, 2, 1, "the CSV file has a header but no data rows",
                            "record some samples, one row per sample")
     return Recording(Path(path), tuple(columns), np.array(values, dtype=np.int64), tuple(decimals))
+
+
+def _wav_chunks(data: bytes, name: str):
+    """(id, offset, size) of each RIFF chunk after the WAVE header."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ZgenError.at(name, None, None, "not a WAV file (no RIFF/WAVE header)",
+                           "give a WAV file (16-bit PCM mono), e.g. `sox in.mp3 -b 16 -c 1 -r 16000 out.wav`")
+    at = 12
+    while at + 8 <= len(data):
+        cid, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        yield cid, at + 8, min(size, len(data) - at - 8)
+        at += 8 + size + (size & 1)
+
+
+def load_wav(path: Path, rate_hz: float, column: str) -> Recording:
+    """A 16-bit PCM mono WAV as a one-column recording: each sample is its PCM value, as the
+    DMIC driver (and the replay source) hand it to the pipeline."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ZgenError.at(name, None, None, f"cannot read the WAV file ({e.strerror})", "check the path") from None
+    fmt = pcm = None
+    for cid, off, size in _wav_chunks(data, name):
+        if cid == b"fmt " and size >= 16:
+            fmt = data[off:off + 16]
+        elif cid == b"data":
+            pcm = data[off:off + size]
+    convert = f"convert it: `sox {Path(path).name} -b 16 -e signed-integer -c 1 -r {rate_hz:g} out.wav`"
+    if fmt is None or pcm is None:
+        raise ZgenError.at(name, None, None, "the WAV file has no 'fmt ' or 'data' chunk (truncated?)",
+                           f"re-export it as 16-bit PCM mono; {convert}")
+    tag, channels, rate = (int.from_bytes(fmt[0:2], "little"), int.from_bytes(fmt[2:4], "little"),
+                           int.from_bytes(fmt[4:8], "little"))
+    bits = int.from_bytes(fmt[14:16], "little")
+    if tag == 0xFFFE and len(fmt) >= 16:  # WAVE_FORMAT_EXTENSIBLE: the subformat decides
+        tag = 1 if bits == 16 else tag
+    problems = []
+    if tag != 1:
+        kind = {3: "32-bit float", 6: "A-law", 7: "mu-law", 0xFFFE: "extensible"}.get(tag, f"format {tag}")
+        problems.append(f"{kind} samples, not PCM")
+    elif bits != 16:
+        problems.append(f"{bits}-bit samples, not 16-bit")
+    if channels != 1:
+        problems.append(f"{channels} channels, not mono")
+    if rate != int(round(rate_hz)):
+        problems.append(f"{rate} Hz, but the microphone's rate_hz is {rate_hz:g}")
+    if problems:
+        raise ZgenError.at(name, None, None, "the WAV file has " + " and ".join(problems), convert)
+    n = len(pcm) // 2
+    if n == 0:
+        raise ZgenError.at(name, None, None, "the WAV file holds no samples", "record some audio")
+    values = np.frombuffer(pcm[:2 * n], dtype="<i2").astype(np.int64) * MICRO
+    return Recording(Path(path), (column,), values.reshape(n, 1), (0,))
+
+
+def is_wav(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[:4] == b"RIFF" and head[8:12] == b"WAVE"

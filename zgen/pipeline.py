@@ -11,10 +11,13 @@ import numpy as np
 
 from zgen.manifest import Manifest
 
-FEATURE_KINDS = {"normalize": 1, "rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7}
 DTYPES = {"float32": 0, "int8": 1, "uint8": 2}
 SCORES = {"reconstruction_mse": 1, "output": 2, "class": 3}
 SCORE_DECIMALS = 4
+# Table element types the runtime's steps use: numpy dtype -> (code for the host binding, C type).
+TABLE_TYPES = {"float32": (0, "float"), "int16": (1, "int16_t"), "uint16": (2, "uint16_t"),
+               "int32": (3, "int32_t"), "uint32": (4, "uint32_t"), "int8": (5, "int8_t"),
+               "uint8": (6, "uint8_t")}
 
 
 def f32(x: float) -> float:
@@ -27,6 +30,31 @@ def sample_queue_length(m: Manifest) -> int:
     return max(16, 2 * m.window_stride)
 
 
+def steps(m: Manifest) -> list[dict]:
+    """The runtime's step records (struct zgen_feature), each step's state at its offset."""
+    out, state = [], 0
+    for r in m.chain:
+        out.append({"kind": r.kind, "args": list(r.args) + [0] * (16 - len(r.args)),
+                    "tables": [np.ascontiguousarray(t) for t in r.tables], "state": state})
+        state += r.state_words
+    return out
+
+
+def buffer_sizes(m: Manifest) -> dict:
+    """Sizes of the buffers the caller gives lib/zgen (floats, or words for state)."""
+    d = m.decision
+    n = len(d.labels) if d and d.score == "class" else 1
+    average = d.average if d else 1
+    return {
+        "ring": m.window_length * m.channels,
+        "work": m.window_length * m.channels,
+        "scratch": max([r.scratch for r in m.chain], default=0),
+        "state": sum(r.state_words for r in m.chain),
+        "stack": m.frame_count * m.feature_shape.count if m.streaming else 0,
+        "history": average * n if average > 1 else 0,
+    }
+
+
 def runtime_config(m: Manifest, features_only: bool = False) -> dict:
     """The runtime configuration; features_only gives float features and no
     model (for training, where the model does not exist yet)."""
@@ -35,31 +63,31 @@ def runtime_config(m: Manifest, features_only: bool = False) -> dict:
         return {"dtype": DTYPES[t.dtype], "scale": f32(t.scale), "zero_point": int(t.zero_point),
                 "count": int(t.count)}
 
-    features = []
-    for f in m.features:
-        if f.kind == "normalize":
-            features.append({"kind": FEATURE_KINDS["normalize"], "frames": 0,
-                             "a": [f32(v) for v in f.mean], "b": [f32(v) for v in f.std]})
-        else:
-            features.append({"kind": FEATURE_KINDS[f.kind], "frames": int(f.frames)})
     if features_only:
-        n = m.feature_rows() * m.channels
+        n = m.feature_count()
         io = {"input": {"dtype": DTYPES["float32"], "scale": 0.0, "zero_point": 0, "count": n},
               "output": {"dtype": DTYPES["float32"], "scale": 0.0, "zero_point": 0, "count": 1},
               "score": SCORES["output"], "threshold_above": 1, "threshold": 0.0, "debounce": 1,
-              "state_off": "off", "state_on": "on"}
+              "average": 1, "suppress": 0, "state_off": "off", "state_on": "on"}
     else:
         d = m.decision
         io = {"input": tensor(m.model.inputs[0]), "output": tensor(m.model.outputs[0]),
               "score": SCORES[d.score], "threshold_above": 1 if d.above else 0,
               "threshold": f32(d.threshold), "debounce": int(d.debounce),
+              "average": int(d.average), "suppress": int(round(d.suppress_ms * m.rate_hz / 1000.0)),
               "state_off": d.state_off, "state_on": d.state_on, "labels": list(d.labels)}
+    sizes = buffer_sizes(m) if not features_only else {**buffer_sizes(m), "history": 0}
     return {
         "rate_hz": int(round(m.rate_hz)),
         "channels": m.channels,
         "window_length": m.window_length,
         "window_stride": m.window_stride,
-        "features": features,
+        "frame_count": m.frame_count,
+        "frame_stride": m.frame_stride,
+        "frame_features": m.feature_shape.count if m.streaming else 0,
+        "scratch_len": sizes["scratch"],
+        "state_words": sizes["state"],
+        "features": steps(m),
         "score_decimals": SCORE_DECIMALS,
         **io,
     }

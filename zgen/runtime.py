@@ -11,14 +11,17 @@ from zgen.pipeline import runtime_config
 
 
 def windows(pipe, recording: Recording):
-    """Yield (model_input bytes, float features) for each window."""
+    """Yield (model_input bytes, float features) for each decision (each window, or for streams
+    every frame_stride frames once the stack is full)."""
     values = np.ascontiguousarray(recording.sensor_values()).tobytes()
     i = 0
     while True:
         i, ready = pipe.push(values, i)
         if not ready:
             return
-        yield pipe.features()
+        out = pipe.features()
+        if out is not None:
+            yield out
 
 
 def extract_features(m: Manifest, recording: Recording) -> np.ndarray:

@@ -31,6 +31,8 @@ KINDS: dict[str, SensorKind] = {
         SensorKind("pressure", "SENSOR_CHAN_PRESS", ("",), "kPa"),
         SensorKind("light", "SENSOR_CHAN_LIGHT", ("",), "lux"),
         SensorKind("adc", "SENSOR_CHAN_VOLTAGE", ("",), "V"),
+        # Read in blocks through Zephyr's DMIC API (audio/dmic.h), not the sensor API.
+        SensorKind("microphone", "", ("",), "PCM"),
     )
 }
 

@@ -11,7 +11,8 @@ from zgen import __version__, boards
 from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import RESOLVER_METHOD
-from zgen.pipeline import runtime_config, sample_queue_length
+from zgen.pipeline import TABLE_TYPES, buffer_sizes, runtime_config, sample_queue_length
+from zgen.steps import KIND
 from zgen.sensors import PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
@@ -19,8 +20,6 @@ from zgen.simulate import run as run_simulation
 from zgen.testing import renode_feed
 from zgen.workspace import WEST_PROJECTS, ZEPHYR_REVISION
 
-FEATURE_ENUM = {1: "ZGEN_FEATURE_NORMALIZE", 2: "ZGEN_FEATURE_RMS", 3: "ZGEN_FEATURE_MEAN",
-                4: "ZGEN_FEATURE_STD", 5: "ZGEN_FEATURE_PEAK", 6: "ZGEN_FEATURE_MIN", 7: "ZGEN_FEATURE_MAX"}
 DTYPE_ENUM = {0: "ZGEN_DTYPE_FLOAT32", 1: "ZGEN_DTYPE_INT8", 2: "ZGEN_DTYPE_UINT8"}
 SCORE_ENUM = {1: "ZGEN_SCORE_RECONSTRUCTION_MSE", 2: "ZGEN_SCORE_OUTPUT", 3: "ZGEN_SCORE_CLASS"}
 MAIN_STACK = 4096
@@ -48,6 +47,26 @@ def _c_bytes(data: bytes, per_line: int = 16) -> str:
     for i in range(0, len(data), per_line):
         rows.append("\t" + ", ".join(f"0x{b:02x}" for b in data[i:i + per_line]) + ",")
     return "\n".join(rows)
+
+
+def _c_values(values: np.ndarray, per_line: int = 12) -> str:
+    """A table's elements as C literals, exactly the values the host runtime is given."""
+    flat = values.reshape(-1)
+    text = [cfloat(v) for v in flat] if flat.dtype == np.float32 else [str(int(v)) for v in flat]
+    return "\n".join("\t" + ", ".join(text[i:i + per_line]) + "," for i in range(0, len(text), per_line))
+
+
+def _steps(m: Manifest, cfg: dict) -> list[dict]:
+    names = {v: k for k, v in KIND.items()}
+    out = []
+    for i, st in enumerate(cfg["features"]):
+        tables = []
+        for k, t in enumerate(st["tables"]):
+            tables.append({"index": k, "ctype": TABLE_TYPES[t.dtype.name][1], "count": max(1, t.size),
+                           "body": _c_values(t) if t.size else "\t0,"})
+        out.append({"index": i, "what": names[st["kind"]], "kind_enum": "ZGEN_FEATURE_" + names[st["kind"]].upper(),
+                    "state": st["state"], "args": st["args"], "tables": tables})
+    return out
 
 
 def _c_rows(raw: np.ndarray) -> str:
@@ -157,7 +176,8 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "external": [s for s in sensors if s["part"]], "leds": list(m.leds),
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
-        "cfg": cfg, "feature_enum": FEATURE_ENUM, "dtype_enum": DTYPE_ENUM, "score_enum": SCORE_ENUM,
+        "cfg": cfg, "steps": _steps(m, cfg), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,
+        "score_enum": SCORE_ENUM,
         "input_bytes": cfg["input"]["count"] * dsize[cfg["input"]["dtype"]],
         "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],
         "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,

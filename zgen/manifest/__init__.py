@@ -37,10 +37,11 @@ class Sensor:
 
 @dataclass(frozen=True)
 class Feature:
-    kind: str  # normalize or a reduction
-    frames: int = 1
-    mean: tuple[float, ...] = ()
+    kind: str  # the step's name (zgen.steps)
+    frames: int = 1  # reductions
+    mean: tuple[float, ...] = ()  # normalize
     std: tuple[float, ...] = ()
+    params: dict | None = None  # as written in the manifest
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Decision:
     state_off: str
     state_on: str
     labels: tuple[str, ...] = ()  # class: one per model output
+    average: int = 1  # scores averaged over the last N decisions
+    suppress_ms: float = 0.0  # no second event of a state within this time
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,12 @@ class Manifest:
     test_data: Path | None
     model: ModelInfo | None
     recording: Recording | None
+    # Streams: window_length/window_stride above are one frame and its hop in samples; the
+    # model sees the last frame_count frames, a decision every frame_stride. 0: no frames.
+    frame_count: int = 0
+    frame_stride: int = 0
+    chain: tuple = ()  # zgen.steps.CStep records of the feature chain
+    feature_shape: object = None  # zgen.steps.Shape of one window's (frame's) features
 
     @property
     def channels(self) -> int:
@@ -85,12 +94,34 @@ class Manifest:
     def rate_hz(self) -> float:
         return self.sensors[0].rate_hz
 
-    def feature_rows(self) -> int:
-        rows = self.window_length
-        for f in self.features:
-            if f.kind != "normalize":
-                rows = f.frames
-        return rows
+    @property
+    def streaming(self) -> bool:
+        return self.frame_count > 0
+
+    @property
+    def microphone(self):
+        return next((s for s in self.sensors if s.kind.name == "microphone"), None)
+
+    def model_layout(self) -> tuple[int, int]:
+        """The model input as (rows, columns): windows give the chain's [rows][channels];
+        streams [frames][features per frame]."""
+        if self.streaming:
+            return self.frame_count, self.feature_shape.count
+        return self.feature_shape.rows, self.feature_shape.channels
+
+    def feature_count(self) -> int:
+        rows, cols = self.model_layout()
+        return rows * cols
+
+    def decision_samples(self) -> int:
+        """Samples between two decisions."""
+        return self.window_stride * (self.frame_stride if self.streaming else 1)
+
+    def first_decision_samples(self) -> int:
+        """Samples before the first decision."""
+        if self.streaming:
+            return self.window_length + (self.frame_count - 1) * self.window_stride
+        return self.window_length
 
     def where(self, *path) -> tuple[int, int]:
         return self.doc.where(path)

@@ -17,7 +17,16 @@ _YAML_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "true/f
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(schema_path().read_text())
+    """The manifest's schema: schema.json, with each feature step's parameters from its
+    description (zgen.steps)."""
+    from zgen.steps import registry
+
+    s = json.loads(schema_path().read_text())
+    steps = registry()
+    items = s["properties"]["features"]["items"]
+    items["properties"] = {name: step.schema() for name, step in steps.items()}
+    items["description"] = "each feature step is a mapping with exactly one key: " + ", ".join(steps)
+    return s
 
 
 def _dotted(path) -> str:

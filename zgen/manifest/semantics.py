@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from zgen import boards
-from zgen.data import load_csv
+from zgen.data import Recording, is_wav, load_csv, load_wav
 from zgen.errors import Problem, ZgenError
 from zgen.manifest import Decision, Feature, Manifest, Sensor
 from zgen.manifest.yamlpos import Located
@@ -106,7 +106,8 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
     if len(rates) > 1:
         c.add(("sensors",), key=True, message=f"sensors sample at different rates ({', '.join(map(str, sorted(rates)))} Hz)",
               fix="give every sensor the same rate_hz (one sample row holds every sensor)")
-    elif rates and board is not None and board.app_tick_hz(rate := float(next(iter(rates)))) is None:
+    elif rates and board is not None and not any(x.kind.name == "microphone" for x in out) and \
+            board.app_tick_hz(rate := float(next(iter(rates)))) is None:
         first = next(iter(raw))
         finest = board.tick_choices()[-1]
         c.add(("sensors", first, "rate_hz"), f"no kernel tick rate zgen can set on {board.name} (up to {finest} "
@@ -118,35 +119,62 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
     return out
 
 
-def _features(c: _Checker, raw: list, channels: int, length: int) -> tuple[list[Feature], int | None]:
-    """The typed chain and its output rows (None when a stage is wrong)."""
+def _features(c: _Checker, raw: list, shape) -> tuple[list[Feature], list, object]:
+    """The typed chain, its runtime records and its output shape (None when a step is wrong)."""
+    from zgen.steps import lower_chain
+
+    chain = [next(iter(step.items())) for step in raw]
+    records, out_shape, problems = lower_chain(chain, shape)
+    for i, e in problems:
+        kind = chain[i][0]
+        at = ("features", i, kind) + ((e.key,) if e.key and isinstance(chain[i][1], dict) and e.key in chain[i][1] else ())
+        c.add(at, e.message, e.fix)
+    feats = []
+    for kind, params in chain:
+        params = params or {}
+        feats.append(Feature(kind, frames=params.get("frames", 1), mean=tuple(params.get("mean", ())),
+                             std=tuple(params.get("std", ())), params=params))
+    return feats, records, (None if problems else out_shape)
+
+
+def _window(c: _Checker, raw: dict, rate: float | None) -> tuple[int, int, int, int]:
+    """(samples per window or frame, their stride, frames the model sees, frames per decision)."""
+    w = raw["window"]
+    frames = raw.get("frames")
+    if frames is None:
+        if "frames" in w:
+            c.add(("window", "frames"), "window.frames needs a `frames:` section (frame length and hop)",
+                  "add `frames: {length_ms: 30, hop_ms: 20}`, or give `window: {length: N, stride: K}` in samples")
+            return 1, 1, 0, 0
+        if w["stride"] > w["length"]:
+            c.add(("window", "stride"), f"window.stride ({w['stride']}) is larger than window.length ({w['length']})",
+                  "set stride <= length (stride = length gives back-to-back windows)")
+        return w["length"], w["stride"], 0, 0
+    if "length" in w:
+        c.add(("window", "length"), "with `frames:` the window counts frames, not samples",
+              "write `window: {frames: 49, stride: 5}` (the last 49 frames, a decision every 5)")
+        return 1, 1, 0, 0
+    if rate is None:
+        return 1, 1, 0, 0
     out = []
-    rows: int | None = length
-    for i, step in enumerate(raw):
-        (kind, params), = step.items()
-        at = ("features", i, kind)
-        if kind == "normalize":
-            for key in ("mean", "std"):
-                if len(params[key]) != channels:
-                    c.add(at + (key,), f"normalize.{key} has {len(params[key])} value(s) but a sample has "
-                          f"{channels} channel(s)", f"give one {key} per channel, in sensor and axis order")
-            out.append(Feature("normalize", mean=tuple(params["mean"]), std=tuple(params["std"])))
-        else:
-            frames = (params or {}).get("frames", 1)
-            if rows is None:
-                pass
-            elif rows % frames != 0:
-                c.add(at + ("frames",) if params and "frames" in params else at,
-                      f"{kind}: {rows} samples do not split into {frames} equal frames",
-                      f"use a frames value that divides {rows}")
-                rows = None
-            elif frames > rows:
-                c.add(at, f"{kind}: {frames} frames from {rows} samples", f"use at most {rows} frames")
-                rows = None
-            else:
-                rows = frames
-            out.append(Feature(kind, frames=frames))
-    return out, rows
+    for key in ("length_ms", "hop_ms"):
+        n = frames[key] * rate / 1000.0
+        if abs(n - round(n)) > 1e-6 or round(n) < 1:
+            good = 1000.0 / rate
+            c.add(("frames", key), f"frames.{key} = {frames[key]:g} ms is {n:g} samples at {rate:g} Hz, not a whole number",
+                  f"use a multiple of {good:g} ms")
+            return 1, 1, 0, 0
+        out.append(int(round(n)))
+    length, hop = out
+    if hop > length:
+        c.add(("frames", "hop_ms"), f"frames.hop_ms ({frames['hop_ms']:g}) is longer than length_ms "
+              f"({frames['length_ms']:g}): samples between frames would be lost", "set hop_ms <= length_ms")
+    if w["stride"] > w["frames"]:
+        c.add(("window", "stride"), f"window.stride ({w['stride']}) is larger than window.frames ({w['frames']})",
+              "set stride <= frames")
+    if length > 65535:
+        c.add(("frames", "length_ms"), f"a frame of {length} samples is too long", "use shorter frames")
+    return length, hop, w["frames"], w["stride"]
 
 
 def _model(c: _Checker, m_raw: dict):
@@ -191,9 +219,10 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
     if "threshold" not in steps:
         c.add(("postprocess",), key=True, message="postprocess has no threshold", fix="add `- threshold: {above: 0.5}`")
         return None
-    order = [steps[k][0] for k in (scores[0], "threshold", "debounce") if k in steps]
+    order = [steps[k][0] for k in (scores[0], "average", "threshold", "debounce", "suppress") if k in steps]
     if order != sorted(order):
-        c.add(("postprocess",), key=True, message="postprocess steps are out of order", fix="write score, then threshold, then debounce")
+        c.add(("postprocess",), key=True, message="postprocess steps are out of order",
+              fix="write the score, then average, threshold, debounce, suppress")
     score = {"anomaly_score": "reconstruction_mse", "classify": "class", "output": "output"}[scores[0]]
     labels: tuple[str, ...] = ()
     if score == "class":
@@ -214,7 +243,23 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
     names = {"off": "none" if score == "class" else "normal", "on": "anomaly",
              **steps.get("labels", (0, {}))[1]}
     return Decision(score, float(value), direction == "above",
-                    steps.get("debounce", (0, {"count": 1}))[1]["count"], names["off"], names["on"], labels)
+                    steps.get("debounce", (0, {"count": 1}))[1]["count"], names["off"], names["on"], labels,
+                    average=steps.get("average", (0, {"count": 1}))[1]["count"],
+                    suppress_ms=float(steps.get("suppress", (0, {"ms": 0}))[1]["ms"]))
+
+
+def load_recording(path: Path, sensors: list[Sensor]) -> Recording:
+    """Test data: a WAV for a microphone (or a CSV with its column), CSV otherwise."""
+    columns = [col for s in sensors for col in s.columns]
+    if is_wav(path):
+        if len(sensors) != 1 or sensors[0].kind.name != "microphone":
+            raise ZgenError.at(str(path), None, None, "a WAV file holds audio, but the manifest's sensors are not "
+                               "one microphone", "give a CSV file with a header row naming the sensors' columns")
+        return load_wav(path, sensors[0].rate_hz, columns[0])
+    if path.suffix.lower() == ".wav":
+        raise ZgenError.at(str(path), None, None, "not a WAV file (no RIFF/WAVE header)",
+                           "give a 16-bit PCM mono WAV file, or rename a CSV file to .csv")
+    return load_csv(path, columns)
 
 
 def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,
@@ -231,24 +276,47 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
         board = _board(c, raw["board"], ("board",))
     sensors = _sensors(c, raw["sensors"], board)
     channels = sum(len(s.columns) for s in sensors)
-    w = raw["window"]
-    if w["stride"] > w["length"]:
-        c.add(("window", "stride"), f"window.stride ({w['stride']}) is larger than window.length ({w['length']})",
-              "set stride <= length (stride = length gives back-to-back windows)")
-    features, rows = _features(c, raw["features"], channels, w["length"])
+    rate = sensors[0].rate_hz if sensors else None
+    mic = [s for s in sensors if s.kind.name == "microphone"]
+    if mic and len(sensors) > 1:
+        c.add(("sensors",), key=True, message="a microphone streams alone: it cannot share samples with other sensors",
+              fix="give the microphone its own manifest")
+    if mic and not 8000 <= mic[0].rate_hz <= 48000:
+        c.add(("sensors", mic[0].name, "rate_hz"), f"microphone rate {mic[0].rate_hz:g} Hz",
+              "use a PCM rate from 8000 to 48000 Hz, e.g. 16000")
+    if mic and "frames" not in raw:
+        c.add(("sensors", mic[0].name), "audio streams in frames: a microphone needs a `frames:` section",
+              "add `frames: {length_ms: 30, hop_ms: 20}` and `window: {frames: 49, stride: 5}`")
+    length, stride, frame_count, frame_stride = _window(c, raw, rate)
+    from zgen.steps import Shape
+
+    features, records, shape = _features(c, raw["features"], Shape(length, channels, rate or 1.0))
+    if shape is not None and shape.count > length * channels:
+        c.add(("features",), key=True, message=f"the feature chain grows the window's {length * channels} values "
+              f"to {shape.count}", fix="use fewer bands or coefficients")
+        shape = None
     model_path, info, decision = None, None, None
     if not features_only:
         model_path, info = _model(c, raw["model"])
-    if info is not None and rows is not None:
+    if info is not None and shape is not None:
         want = info.inputs[0].count
-        have = rows * channels
+        if frame_count:
+            have = frame_count * shape.count
+            desc = f"{frame_count} frames x {shape.count} = {have} values per decision"
+            fix = "change window.frames or the feature steps so the counts match, or use another model"
+        else:
+            have = shape.count
+            desc = f"{shape.rows} x {shape.channels} = {have} values per window"
+            fix = "change the window length or the reductions' frames so the counts match, or use another model"
         if want != have:
-            c.add(("features",) if raw["features"] else ("window", "length"), key=True, message=
-                  f"the feature chain gives {rows} x {channels} = {have} values per window but the model's "
-                  f"input {list(info.inputs[0].shape)} takes {want}",
-                  fix="change the window length or the reductions' frames so the counts match, or use another model")
+            c.add(("features",) if raw["features"] else ("window",), key=True, message=
+                  f"the feature chain gives {desc} but the model's input {list(info.inputs[0].shape)} takes {want}",
+                  fix=fix)
     if not features_only:
         decision = _decision(c, raw["postprocess"], info)
+    if any(f.kind == "audio_frontend" for f in features) and info is not None and info.inputs[0].dtype != "int8":
+        c.add(("features",), key=True, message=f"audio_frontend gives int8 codes but the model's input is "
+              f"{info.inputs[0].dtype}", fix="use a model with an int8 input (the front end's codes feed it as they are)")
 
     leds = []
     log = False
@@ -273,15 +341,17 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     if c.problems:
         raise ZgenError(c.problems)
     if test_data is not None:
-        recording = load_csv(test_data, [col for s in sensors for col in s.columns])
-        if recording.samples < w["length"]:
+        recording = load_recording(test_data, sensors)
+        need = length + (frame_count - 1) * stride if frame_count else length
+        if recording.samples < need:
             raise ZgenError.at(str(test_data), None, None,
-                               f"{recording.samples} samples is less than one window ({w['length']})",
+                               f"{recording.samples} samples is less than one decision needs ({need})",
                                "record more data or shorten the window")
 
     return Manifest(
         path=path, doc=doc, name=raw["name"], board=board, sensors=tuple(sensors),
-        window_length=w["length"], window_stride=w["stride"], features=tuple(features),
+        window_length=length, window_stride=stride, features=tuple(features),
         model_path=model_path, arena=raw["model"].get("arena", "auto"), decision=decision,
         log=log, leds=tuple(leds), test_data=test_data, model=info, recording=recording,
+        frame_count=frame_count, frame_stride=frame_stride, chain=tuple(records), feature_shape=shape,
     )

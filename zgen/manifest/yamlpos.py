@@ -96,4 +96,9 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, f
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), out, filename) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, bool) and node.style is None and node.value.lower() not in ("true", "false"):
+        # YAML 1.1 reads plain yes/no/on/off/y/n as booleans; a manifest means the word
+        # (classify: {labels: [silence, unknown, yes, no]}). true and false stay booleans.
+        return node.value
+    return value

@@ -143,7 +143,7 @@ def _fit(tf, spec: TrainSpec, m: Manifest, x, y, classes: int, train_idx, val_id
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(spec.seed)
     n = x.shape[1]
-    model = _keras_model(tf, spec.template, n, m.feature_rows(), m.channels, classes)
+    model = _keras_model(tf, spec.template, n, *m.model_layout(), classes)
     callbacks = [_Progress(tf, spec.epochs).callback] if progress else []
     if spec.template == "autoencoder":
         model.compile(optimizer=tf.keras.optimizers.Adam(1e-2), loss="mse")

@@ -19,6 +19,17 @@ void zgen_buf_i32(struct zgen_buf *b, int32_t v);
 void zgen_buf_fixed(struct zgen_buf *b, float v, uint8_t decimals);
 size_t zgen_buf_end(struct zgen_buf *b);
 
+/* Resets the feature steps' state (zgen_init). */
+void zgen_features_reset(struct zgen_pipeline *p);
+
+/* Spectral steps (zgen_spectral.c), over one channel's contiguous values. */
+void zgen_fft(const struct zgen_feature *f, float *x, float *scratch);
+uint32_t zgen_filterbank(const struct zgen_feature *f, const float *in, float *out);
+uint32_t zgen_matrix(const struct zgen_feature *f, const float *in, float *out);
+/* Natural logarithm of x > 0 from float arithmetic alone (identical on every
+ * libc): x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m by its atanh series. */
+float zgen_logf(float x);
+
 /* Dequantised element i of a model tensor. */
 float zgen_tensor_get(const struct zgen_tensor *t, const void *data, uint32_t i);
 

@@ -8,17 +8,27 @@ float zgen_sensor_value_to_float(int32_t val1, int32_t val2)
 	return (float)val1 + (float)val2 / 1000000.0f;
 }
 
-int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, float *ring, float *work)
+int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, const struct zgen_buffers *buf)
 {
 	if (cfg->channels == 0 || cfg->channels > ZGEN_MAX_CHANNELS || cfg->window_length == 0 ||
-	    cfg->window_stride == 0 || cfg->window_stride > cfg->window_length || cfg->debounce == 0) {
+	    cfg->window_stride == 0 || cfg->window_stride > cfg->window_length || cfg->debounce == 0 ||
+	    cfg->average == 0 || (cfg->scratch_len > 0U && buf->scratch == NULL) ||
+	    (cfg->state_words > 0U && buf->state == NULL) ||
+	    (cfg->frame_count > 0U && (buf->stack == NULL || cfg->frame_stride == 0U)) ||
+	    (cfg->average > 1U && buf->history == NULL) ||
+	    (cfg->score == ZGEN_SCORE_CLASS && cfg->output.count + 1U > ZGEN_MAX_STATES)) {
 		return -1;
 	}
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
-	p->ring = ring;
-	p->work = work;
+	p->ring = buf->ring;
+	p->work = buf->work;
+	p->scratch = buf->scratch;
+	p->state_words = buf->state;
+	p->stack = buf->stack;
+	p->history = buf->history;
 	p->until_ready = cfg->window_length;
+	zgen_features_reset(p);
 	return 0;
 }
 

@@ -23,6 +23,8 @@ extern "C" {
 #endif
 
 #define ZGEN_MAX_CHANNELS 16
+/* States a classifier can be in: none + one per class. */
+#define ZGEN_MAX_STATES 33
 /* Longest event line, including the terminating NUL. */
 #define ZGEN_LINE_MAX 192
 
@@ -32,24 +34,57 @@ enum zgen_dtype {
 	ZGEN_DTYPE_UINT8 = 2,
 };
 
+/* Feature steps. Each maps a [rows][channels] float matrix to another, in
+ * place; the Python description of each step (zgen/steps) documents its
+ * parameters and computes its tables. */
 enum zgen_feature_kind {
-	/* x[r][c] = (x[r][c] - a[c]) / b[c] */
+	/* x[r][c] = (x[r][c] - tab0[c]) / tab1[c] */
 	ZGEN_FEATURE_NORMALIZE = 1,
-	/* Reductions: the window's rows are split into `frames` equal frames and
-	 * each frame becomes one row (one value per channel). */
+	/* Reductions: the rows are split into arg0 equal frames and each frame
+	 * becomes one row (one value per channel). */
 	ZGEN_FEATURE_RMS = 2,
 	ZGEN_FEATURE_MEAN = 3,
 	ZGEN_FEATURE_STD = 4,
 	ZGEN_FEATURE_PEAK = 5, /* max |x| */
 	ZGEN_FEATURE_MIN = 6,
 	ZGEN_FEATURE_MAX = 7,
+	/* Zero-crossing rate: sign changes between consecutive rows of a frame,
+	 * divided by (rows per frame - 1). A reduction like the above. */
+	ZGEN_FEATURE_ZCR = 8,
+	/* x[r][c] = x[r][c] * tab0[c] + tab1[c] */
+	ZGEN_FEATURE_SCALE = 9,
+	/* x[r][c] clamped to [tab0[c], tab1[c]] */
+	ZGEN_FEATURE_CLIP = 10,
+	/* Vector magnitude over the channels: [rows][ch] -> [rows][1]. */
+	ZGEN_FEATURE_MAGNITUDE = 11,
+	/* Mean of each arg0 consecutive rows: [rows][ch] -> [rows / arg0][ch]. */
+	ZGEN_FEATURE_DECIMATE = 12,
+	/* First difference: [rows][ch] -> [rows - 1][ch], x[r + 1] - x[r]. */
+	ZGEN_FEATURE_DIFF = 13,
+	/* Windowed real FFT of each channel (zgen_spectral.c): [arg0][ch] ->
+	 * [arg0 / 2 + 1][ch]; arg1: 0 magnitude, 1 power; tab0: window
+	 * (arg0 floats), tab1: twiddles (cos, sin of 2 pi k / arg0, k < arg0 / 2). */
+	ZGEN_FEATURE_FFT = 20,
+	/* Sparse filter bank: [arg2][ch] -> [arg0][ch], band b sums
+	 * tab2[tab0[b] + i] * x[tab1[b] + i] for i < (tab0[b + 1] - tab0[b]);
+	 * arg1: 0 as is, 1 natural log of (sum + tab3[0]). */
+	ZGEN_FEATURE_FILTERBANK = 21,
+	/* Matrix: [arg1][ch] -> [arg0][ch], y[o] = sum_i tab0[o * arg1 + i] x[i]. */
+	ZGEN_FEATURE_MATRIX = 22,
+	/* TFLM micro_speech's audio front end (zgen_afe.c): one frame of int16
+	 * samples [arg FRAME_LEN][1] -> int8 codes [channels][1], read as the
+	 * model input's quantisation. Keeps state between frames. */
+	ZGEN_FEATURE_AUDIO_FRONTEND = 30,
 };
 
+#define ZGEN_STEP_ARGS 16
+#define ZGEN_STEP_TABS 8
+
 struct zgen_feature {
-	uint8_t kind;       /* enum zgen_feature_kind */
-	uint16_t frames;    /* reductions: output rows (divides the input rows) */
-	const float *a;     /* normalize: per-channel mean */
-	const float *b;     /* normalize: per-channel std (never 0) */
+	uint8_t kind;                       /* enum zgen_feature_kind */
+	uint32_t state;                     /* offset of the step's state in the state words */
+	int32_t arg[ZGEN_STEP_ARGS];        /* integer parameters, per kind */
+	const void *tab[ZGEN_STEP_TABS];    /* constant tables, per kind */
 };
 
 /* A model tensor as the pipeline sees it: element type, quantisation, size. */
@@ -76,6 +111,15 @@ struct zgen_config {
 	uint16_t channels;
 	uint16_t window_length;
 	uint16_t window_stride;
+	/* Streams: the window above is one frame; each frame's features
+	 * (frame_features values) join a stack of the last frame_count frames,
+	 * and every frame_stride frames the stack is the model input. 0: the
+	 * window's features are the model input. */
+	uint16_t frame_count;
+	uint16_t frame_stride;
+	uint32_t frame_features;
+	uint32_t scratch_len;       /* floats of scratch the feature steps need */
+	uint32_t state_words;       /* words of state the feature steps keep */
 	uint8_t feature_count;
 	const struct zgen_feature *features;
 	struct zgen_tensor input;   /* = the feature chain's output, flattened */
@@ -84,7 +128,9 @@ struct zgen_config {
 	uint8_t score_decimals;     /* digits printed after the point (0..6) */
 	bool threshold_above;       /* true: on when score > threshold; false: < */
 	float threshold;
+	uint16_t average;           /* scores averaged over the last N decisions (1: none) */
 	uint16_t debounce;          /* consecutive windows needed to change state */
+	uint32_t suppress;          /* samples after an event in which the same state raises none */
 	const char *state_off;      /* e.g. "normal", or "none" for classifiers */
 	const char *state_on;       /* e.g. "anomaly" (scores other than CLASS) */
 	const char *const *labels;  /* CLASS: one name per model output */
@@ -107,12 +153,33 @@ struct zgen_pipeline {
 	uint16_t state;       /* debounced decision: 0 = state_off, else state_on or class + 1 */
 	uint16_t candidate;   /* the state the current streak argues for */
 	uint16_t streak;      /* consecutive windows arguing for `candidate` */
+	float *scratch;       /* cfg->scratch_len */
+	uint32_t *state_words;/* cfg->state_words */
+	float *stack;         /* streams: frame_count * frame_features, a ring */
+	uint32_t stack_head;  /* frame written next */
+	uint32_t frames;      /* frames computed */
+	float *history;       /* average > 1: average * output.count scores, a ring */
+	uint32_t history_head;
+	uint32_t history_filled;
+	uint32_t last_event[ZGEN_MAX_STATES]; /* sample index + 1 of each state's last event */
 	struct zgen_counters count;
+};
+
+/* Buffers the caller owns (static in the firmware); sizes below. */
+struct zgen_buffers {
+	float *ring;       /* ZGEN_RING_LEN(window_length, channels) */
+	float *work;       /* ZGEN_WORK_LEN(window_length, channels) */
+	float *scratch;    /* cfg->scratch_len (NULL when 0) */
+	uint32_t *state;   /* cfg->state_words (NULL when 0) */
+	float *stack;      /* ZGEN_STACK_LEN(frame_count, frame_features) (NULL when no frames) */
+	float *history;    /* ZGEN_HISTORY_LEN(average, outputs) (NULL when average <= 1) */
 };
 
 /* Buffer sizes (in floats) the caller provides to zgen_init(). */
 #define ZGEN_RING_LEN(length, channels) ((size_t)(length) * (size_t)(channels))
 #define ZGEN_WORK_LEN(length, channels) ((size_t)(length) * (size_t)(channels))
+#define ZGEN_STACK_LEN(frames, features) ((size_t)(frames) * (size_t)(features))
+#define ZGEN_HISTORY_LEN(average, outputs) ((size_t)(average) * (size_t)(outputs))
 
 /* Zephyr's struct sensor_value (integer and millionths) to float; the one
  * conversion used on both sides. */
@@ -120,16 +187,24 @@ float zgen_sensor_value_to_float(int32_t val1, int32_t val2);
 
 /* Returns 0, or -EINVAL-like -1 when the configuration is inconsistent
  * (zgen validates the manifest first; this guards hand-edited tables). */
-int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, float *ring, float *work);
+int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, const struct zgen_buffers *buf);
 
-/* Push one sample (cfg->channels values). Returns true when a window is
- * complete: call zgen_features(), run the model, then zgen_decide(). */
+/* Push one sample (cfg->channels values). Returns true when a window (a
+ * frame, for streams) is complete: call zgen_features(). */
 bool zgen_push(struct zgen_pipeline *p, const float *sample);
 
-/* Run the feature chain over the current window and write the model input
- * (cfg->input.count elements of cfg->input.dtype) to `input`. `features`, if
- * not NULL, receives the float features before quantisation. */
-void zgen_features(struct zgen_pipeline *p, void *input, float *features);
+/* Run the feature chain over the current window. Returns true when a
+ * decision is due (always, without frames; every frame_stride frames once
+ * frame_count frames exist, for streams): then the model input
+ * (cfg->input.count elements of cfg->input.dtype) is in `input`; run the
+ * model, then zgen_decide(). `features`, if not NULL, receives the float
+ * features before quantisation (cfg->input.count values). */
+bool zgen_features(struct zgen_pipeline *p, void *input, float *features);
+
+/* One frame's (or window's) feature chain alone: `x` holds the window
+ * (window_length x channels floats, oldest row first) and receives the
+ * chain's output; returns the number of values. Used by zgen_features(). */
+uint32_t zgen_feature_chain(struct zgen_pipeline *p, float *x);
 
 /* Post-process one inference: score, threshold, debounce. Writes the decision
  * line to `line` (ZGEN_LINE_MAX bytes) and returns its length. *changed is
