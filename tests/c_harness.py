@@ -45,7 +45,8 @@ def _digest(sources: list[Path], extra: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def build(sources: list[str | Path], directory: str | Path, extra_flags: list[str] | tuple[str, ...] = ()) -> ctypes.CDLL:
+def build(sources: list[str | Path], directory: str | Path,
+          extra_flags: list[str] | tuple[str, ...] = ()) -> ctypes.CDLL:
     """Compile `sources` (paths relative to the repository, or absolute) into one shared library
     in `directory` and load it. Raises RuntimeError with gcc's output when compiling fails."""
     gcc = shutil.which("gcc")

@@ -51,7 +51,8 @@ def cmd_simulate(args) -> int:
         print(f"zgen: wrote {plot(m, sim, Path(args.plot))}", file=sys.stderr)
     if args.json:
         json.dump({"lines": sim.lines,
-                   "windows": [{"t": w.t, "score": w.score, "changed": w.changed} for w in sim.windows]},
+                   "windows": [{"t": w.t, "score": w.score, "changed": w.changed, "event": w.event,
+                                "features": w.features, "outputs": w.outputs} for w in sim.windows]},
                   sys.stdout, indent=1)
         print()
     else:

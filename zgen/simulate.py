@@ -23,10 +23,15 @@ class Window:
     """One decision, with what led to it (for tests, --json and plots)."""
 
     t: int
-    features: list[float]
+    features: list[float]  # the model input before quantisation (streams: every frame's, oldest first)
     score: float
     line: str
-    changed: bool
+    changed: bool  # the debounced state changed (its event line may be suppressed)
+    outputs: list[float] = field(default_factory=list)  # the model's outputs, dequantised
+
+    @property
+    def event(self) -> str | None:
+        return self.line.rsplit(" event=", 1)[1] if " event=" in self.line else None
 
 
 @dataclass
@@ -57,12 +62,19 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
     for model_in, feats in windows(pipe, rec):
         interp.set_input(np.frombuffer(model_in, dtype=in_dtype).reshape(in_shape), 0)
         interp.invoke()
-        model_out = np.ascontiguousarray(interp.get_output(0)).tobytes()
-        line, changed, score = pipe.decide(model_in, model_out)
+        raw_out = np.ascontiguousarray(interp.get_output(0))
+        line, changed, score = pipe.decide(model_in, raw_out.tobytes())
         sim.lines.append(line)
-        sim.windows.append(Window(int(line.split("t=")[1].split()[0]), feats, score, line, changed))
+        sim.windows.append(Window(int(line.split("t=")[1].split()[0]), feats, score, line, changed,
+                                  _dequantize(raw_out, m.model.outputs[0])))
     sim.lines.append(pipe.end_line())
     return sim
+
+
+def _dequantize(raw: np.ndarray, t) -> list[float]:
+    if t.dtype == "float32":
+        return [float(v) for v in raw.reshape(-1)]
+    return [float(np.float32((int(v) - t.zero_point) * np.float32(t.scale))) for v in raw.reshape(-1)]
 
 
 def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "reference") -> int:

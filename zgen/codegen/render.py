@@ -100,6 +100,8 @@ def _sensor_ctx(m: Manifest) -> list[dict]:
         else:  # the board's own sensor of this kind (catalogue), or only replay
             own = [x for x in m.board.sensors if x.get("kind") == s.kind.name]
             node, label = s.kind.name, own[0]["node"] if own else f"zgen_replay_{s.name}"
+        if s.kind.name == "microphone":
+            alias = "zgen-mic"
         out.append({
             "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
             "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
@@ -186,6 +188,11 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "arena_cmsis": arena_cmsis,
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
+        "microphone": m.microphone is not None,
+        # Microphones: one DMIC block per hop; the slab holds enough blocks for a decision's
+        # inference to fall 7 hops behind before a real driver drops audio.
+        "block_samples": m.window_stride, "block_count": 8, "read_timeout_ms": 1000,
+        "pcm_body": _c_values(m.recording.micro[:, 0] // 1_000_000, 16) if m.microphone else "",
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         # twister's limit per scenario (default 60 s): some boards replay in real time
         "replay_timeout": max(60, int(1.5 * m.recording.samples / m.rate_hz) + 60),

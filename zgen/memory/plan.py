@@ -58,7 +58,10 @@ class BoardPlan:
 
 
 def replay_data_bytes(m: Manifest) -> int:
-    """The replay source's sample tables (int16 per value, int32 where a sensor's values need it)."""
+    """The replay source's sample tables (int16 per value, int32 where a sensor's values need it;
+    a microphone's PCM as int16)."""
+    if m.microphone is not None:
+        return m.recording.samples * 2
     total, col = 0, 0
     for s in m.sensors:
         n = len(s.columns)
@@ -71,15 +74,34 @@ def replay_data_bytes(m: Manifest) -> int:
 DTYPE_BYTES = {"float32": 4, "int8": 1, "uint8": 1, "int16": 2, "int32": 4}
 
 
+# DMIC blocks the app's slab holds (main.cpp.j2, render.py's block_count).
+MIC_BLOCKS = 8
+
+
+def feature_tables_bytes(m: Manifest) -> int:
+    """The feature steps' constant tables (windows, twiddles, filter banks, ...) in flash."""
+    return sum(max(1, t.size) * t.itemsize for r in m.chain for t in r.tables)
+
+
 def buffers(m: Manifest, arena: int) -> dict[str, int]:
     """RAM the manifest sizes (app_template/templates/main.cpp.j2): every buffer is static."""
+    from zgen.pipeline import buffer_sizes
+
     model_in = m.model.inputs[0]
-    return {
+    sizes = buffer_sizes(m)
+    out = {
         "arena": arena,
         "window ring + work": 2 * m.window_length * m.channels * 4,
         "model input": model_in.count * DTYPE_BYTES[model_in.dtype],
-        "sample queue": sample_queue_length(m) * (4 * m.channels + 4),
     }
+    # Each at least one element (main.cpp.j2 declares no zero-length array).
+    out["feature scratch + state"] = 4 * (max(1, sizes["scratch"]) + max(1, sizes["state"]))
+    out["frame stack + score history"] = 4 * (max(1, sizes["stack"]) + max(1, sizes["history"]))
+    if m.microphone is not None:
+        out["microphone blocks"] = MIC_BLOCKS * m.window_stride * 2
+    else:
+        out["sample queue"] = sample_queue_length(m) * (4 * m.channels + 4)
+    return out
 
 
 def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
@@ -126,6 +148,7 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
             p.missing.append(f"{stem} ({kset}) on {board.core}: not measured")
     p.flash[f"TFLM {kset} kernels (" + ", ".join(m.model.ops_used) + ")"] = kernel_bytes
     p.flash["model"] = len(m.model.path.read_bytes())
+    p.flash["feature tables"] = feature_tables_bytes(m)
     if replay:
         p.flash["replay data"] = replay_data_bytes(m) + core["replay_code"]
     else:

@@ -17,4 +17,9 @@ struct zgen_replay_stream {
 extern const struct zgen_replay_stream zgen_replay_streams[];
 extern const uint32_t zgen_replay_stream_count;
 
+/* Microphone apps: the recording's 16-bit PCM, mono. */
+extern const int16_t zgen_replay_pcm[];
+extern const uint32_t zgen_replay_pcm_samples;
+extern const uint32_t zgen_replay_pcm_rate;
+
 #endif /* ZGEN_REPLAY_H_ */

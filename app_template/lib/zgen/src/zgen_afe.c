@@ -280,7 +280,7 @@ static void bfly4(union afe_word *f, const int16_t *tw, uint32_t fstride, uint32
 /* kiss_fft of n (a power of two) complex points, out of place: kf_work's
  * recursion unrolled (digit-reversed copy, then the butterflies from the
  * innermost stage out; the blocks of a stage are independent). */
-static void kiss_fft(const union afe_word *in, union afe_word *out, uint32_t n, const int16_t *tw)
+static void afe_fft(const union afe_word *in, union afe_word *out, uint32_t n, const int16_t *tw)
 {
 	uint32_t p[AFE_MAX_FACTORS];
 	uint32_t m[AFE_MAX_FACTORS];
@@ -325,7 +325,7 @@ static void kiss_fft(const union afe_word *in, union afe_word *out, uint32_t n, 
 
 /* kiss_fftr's split of the half-length complex FFT into the real FFT's
  * ncfft + 1 bins, in place (spec holds ncfft + 1 words). */
-static void kiss_fftr_split(union afe_word *spec, uint32_t ncfft, const int16_t *super_tw)
+static void afe_fftr_split(union afe_word *spec, uint32_t ncfft, const int16_t *super_tw)
 {
 	int16_t tdc[2] = {spec[0].s[0], spec[0].s[1]};
 	uint32_t k;
@@ -524,8 +524,8 @@ void zgen_afe_frame(const int32_t *arg, const void *const *tab, uint32_t *state,
 	scale = window_and_scale(arg, tab[ZGEN_AFE_TAB_WINDOW], frame, time);
 
 	/* signal/src/rfft_int16.cc: kiss_fftr */
-	kiss_fft(time, spec, ncfft, twiddles);
-	kiss_fftr_split(spec, ncfft, &twiddles[2U * ncfft]);
+	afe_fft(time, spec, ncfft, twiddles);
+	afe_fftr_split(spec, ncfft, &twiddles[2U * ncfft]);
 
 	/* signal/src/energy.cc on [start, end); the model zeroes the rest. */
 	for (i = 0U; i <= ncfft; i++) {
