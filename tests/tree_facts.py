@@ -316,13 +316,23 @@ def _okay(node) -> bool:
     return True
 
 
+# Microphones: compatibles of Zephyr 3.7's DMIC drivers (drivers/audio, the audio/dmic.h API).
+DMIC_COMPATIBLES = ("nordic,nrf-pdm", "nxp,dmic", "st,mpxxdtyy")
+
+
 def dt_sensors(zephyr: Path, dt) -> list[dict]:
-    """Built-in sensors: okay nodes with a sensor binding and a driver, as catalogue entries
-    (node: the node's label, or {/path} where it has none: both follow `&` in devicetree)."""
+    """Built-in sensors: okay nodes with a sensor binding and a driver, and okay DMIC nodes
+    (microphones), as catalogue entries (node: the node's label, or {/path} where it has none:
+    both follow `&` in devicetree)."""
     bindings = sensor_bindings(zephyr)
     out = []
     for node in dt.node_iter():
         if "compatible" not in node.props or not _okay(node):
+            continue
+        mic = next((c for c in node.props["compatible"].to_strings() if c in DMIC_COMPATIBLES), None)
+        if mic is not None:
+            out.append({"kind": "microphone", "node": node.labels[-1] if node.labels else "{" + node.path + "}",
+                        "compatible": mic})
             continue
         compat = next((c for c in node.props["compatible"].to_strings() if c in bindings), None)
         if compat is None or sensor_driver(zephyr, compat) is None:

@@ -64,9 +64,10 @@ class Fft(Step):
                             "put fft right after the time-domain steps")
         n = p.get("length", shape.rows)
         if n & (n - 1) or n < 4:
+            below, above = 1 << max(2, (n - 1).bit_length() - 1), 1 << max(2, n.bit_length())
             raise StepError(f"fft length {n} is not a power of two (4 or more)",
-                            f"use {1 << max(2, (n - 1).bit_length() - 1)} or {1 << max(2, n.bit_length())} "
-                            "(the window length, or set length)", "length" if "length" in p else None)
+                            (f"use {below} or {above}" if below != above else f"use {above}")
+                            + " (the window length, or set length)", "length" if "length" in p else None)
         if n != shape.rows:
             raise StepError(f"fft length {n} but the window gives {shape.rows} samples",
                             f"make the window (or frame) {n} samples long", "length" if "length" in p else None)
@@ -79,6 +80,9 @@ class Fft(Step):
 def band_edges(p: dict, nyquist: float) -> list[float]:
     if "edges_hz" in p:
         return [float(e) for e in p["edges_hz"]]
+    if "bands" not in p:
+        raise StepError("spectral_bands needs its bands: edges_hz or bands",
+                        "give `edges_hz: [10, 50, 100, 200]` (band edges in Hz) or `bands: 8`")
     lo, hi, n = float(p.get("low_hz", 0.0)), float(p.get("high_hz", nyquist)), p["bands"]
     if p.get("spacing", "linear") == "log":
         if lo <= 0:

@@ -15,6 +15,11 @@ def _time(name: str, shape: Shape) -> None:
                         f"move {name} before the spectral steps")
 
 
+def _unbinned(shape: Shape) -> str:
+    """Rows combined across FFT bins are no longer bins at k * bin_hz: spectral steps must refuse them."""
+    return "bands" if shape.domain == "spectrum" else shape.domain
+
+
 @dataclass(frozen=True)
 class PerChannel(Step):
     """normalize, scale, clip: two per-channel vectors."""
@@ -45,7 +50,7 @@ class Reduction(Step):
             raise StepError(f"{self.name}: {shape.rows} samples do not split into {frames} equal frames",
                             f"use a frames value that divides {shape.rows}", "frames" if "frames" in p else None)
         hz = shape.row_hz * frames / shape.rows if shape.domain == "time" else 0.0
-        return [CStep(KIND[self.name], args=(frames,))], shape.to(rows=frames, row_hz=hz)
+        return [CStep(KIND[self.name], args=(frames,))], shape.to(rows=frames, row_hz=hz, domain=_unbinned(shape))
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class Diff(Step):
     def lower(self, p, shape):
         if shape.rows < 2:
             raise StepError("diff needs at least 2 rows", "apply it before reducing the window to one row")
-        return [CStep(KIND["diff"])], shape.to(rows=shape.rows - 1)
+        return [CStep(KIND["diff"])], shape.to(rows=shape.rows - 1, domain=_unbinned(shape))
 
 
 _FRAMES = {"frames": {"type": "integer", "minimum": 1, "maximum": 65535,
