@@ -64,13 +64,18 @@ class Fft(Step):
                             "put fft right after the time-domain steps")
         n = p.get("length", shape.rows)
         if n & (n - 1) or n < 4:
-            below, above = 1 << max(2, (n - 1).bit_length() - 1), 1 << max(2, n.bit_length())
-            raise StepError(f"fft length {n} is not a power of two (4 or more)",
-                            (f"use {below} or {above}" if below != above else f"use {above}")
-                            + " (the window length, or set length)", "length" if "length" in p else None)
+            lo, hi = 1 << max(2, n.bit_length() - 1), 1 << max(2, n.bit_length())
+            sizes = f"{lo}" + (f" or {hi}" if hi != lo else "")
+            fix = (f"use {sizes} (and a window that gives fft that many rows)" if "length" in p else
+                   f"give fft {sizes} rows: the window (or frame) length, counting the rows the steps "
+                   "before it drop (diff drops one)")
+            raise StepError(f"fft length {n} is not a power of two (4 or more)", fix,
+                            "length" if "length" in p else None)
         if n != shape.rows:
-            raise StepError(f"fft length {n} but the window gives {shape.rows} samples",
-                            f"make the window (or frame) {n} samples long", "length" if "length" in p else None)
+            more = n - shape.rows
+            raise StepError(f"fft length {n} but the steps before it give {shape.rows} rows",
+                            f"make the window (or frame) give fft {n} samples" +
+                            (f" ({more} more than now)" if more > 0 else f" ({-more} fewer than now)"), "length")
         power = p.get("output", "power") == "power"
         step = CStep(KIND["fft"], args=(n, 1 if power else 0),
                      tables=(f32(window(p.get("window", "hann"), n)), f32(twiddles(n))), scratch=2 * n)
