@@ -705,3 +705,20 @@ def test_time_step_after_fft():
     for step, params in [("fft", {}), ("zcr", {}), ("decimate", {"factor": 2})]:
         i, e = _error([("fft", {}), (step, params)], Shape(64, 1, 1000.0))
         assert i == 1 and "spectrum" in e.message and e.fix, step
+
+
+def test_normalize_per_band_after_spectral_bands():
+    """normalize with one mean and std per band and channel (rows first) scales each band on its
+    own: bit for bit the float32 (x - mean) / std of the unnormalised bands."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 2.0, size=(64, 2))
+    bands = [("fft", {}), ("spectral_bands", {"bands": 4, "log": True})]
+    raw, _ = features(bands, x, 100.0)  # [4][2]
+    mean = rng.normal(0, 3, size=8)
+    std = rng.uniform(0.5, 2, size=8)
+    got, _ = features(bands + [("normalize", {"mean": list(mean), "std": list(std)})], x, 100.0)
+    want = (raw.astype(np.float32) - mean.astype(np.float32).reshape(4, 2)) / std.astype(np.float32).reshape(4, 2)
+    assert np.array_equal(got.astype(np.float32).view(np.uint32), want.astype(np.float32).view(np.uint32))
+    # Neither per channel nor per band: the error says both ways.
+    i, e = _error(bands + [("normalize", {"mean": [0] * 3, "std": [1] * 3})], Shape(64, 2, 100.0))
+    assert i == 2 and "per row and channel (8" in e.fix

@@ -28,13 +28,19 @@ class PerChannel(Step):
 
     def lower(self, p, shape):
         a, b = (p[k] for k in self.keys)
-        for k, v in zip(self.keys, (a, b)):
-            if len(v) != shape.channels:
-                raise StepError(f"{self.name}.{k} has {len(v)} value(s) but a sample has {shape.channels} "
-                                f"channel(s)", f"give one {k} per channel, in sensor and axis order", k)
+        # One value per channel, or (after spectral steps, e.g. per band) one per row and channel.
+        per_row = len(a) == shape.count and shape.rows > 1 and len(a) != shape.channels
+        if len(a) != shape.channels and not per_row:
+            raise StepError(f"{self.name}.{self.keys[0]} has {len(a)} value(s) but a sample has {shape.channels} "
+                            f"channel(s)", f"give one {self.keys[0]} per channel, in sensor and axis order"
+                            + (f", or one per row and channel ({shape.count}, rows first)" if shape.rows > 1 else ""),
+                            self.keys[0])
+        if len(a) != len(b):
+            raise StepError(f"{self.name}: {len(a)} {self.keys[0]} but {len(b)} {self.keys[1]}",
+                            "give both the same number of values", self.keys[1])
         if self.name == "clip" and any(lo > hi for lo, hi in zip(a, b)):
-            raise StepError("clip: a min is above its max", "give min <= max for every channel", "min")
-        return [CStep(KIND[self.name], tables=(f32(a), f32(b)))], shape
+            raise StepError("clip: a min is above its max", "give min <= max for every value", "min")
+        return [CStep(KIND[self.name], args=(1 if per_row else 0,), tables=(f32(a), f32(b)))], shape
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ def _reduction(name: str, what: str) -> Step:
 
 
 STEPS = [
-    PerChannel("normalize", "x = (x - mean) / std, per channel.",
+    PerChannel("normalize", "x = (x - mean) / std, per channel (or, after spectral steps, per row and channel: "
+               "one value per band and channel, rows first).",
                {"mean": {**_PER_CHANNEL, "description": "one mean per channel"},
                 "std": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1,
                         "description": "one standard deviation (> 0) per channel"}},

@@ -13,22 +13,26 @@ static void affine(float *x, uint32_t rows, uint16_t ch, const struct zgen_featu
 	const float *a = f->tab[0];
 	const float *b = f->tab[1];
 
+	/* arg0: 0, one value per channel; 1, one per row and channel (e.g. per band). */
+	const uint32_t per_row = f->arg[0] != 0 ? ch : 0U;
+
 	for (uint32_t r = 0; r < rows; r++) {
 		for (uint16_t c = 0; c < ch; c++) {
 			float *v = &x[r * ch + c];
+			const uint32_t i = r * per_row + c;
 
 			switch (f->kind) {
 			case ZGEN_FEATURE_NORMALIZE:
-				*v = (*v - a[c]) / b[c];
+				*v = (*v - a[i]) / b[i];
 				break;
 			case ZGEN_FEATURE_SCALE: {
-				float m = *v * a[c];
+				float m = *v * a[i];
 
-				*v = m + b[c];
+				*v = m + b[i];
 				break;
 			}
 			default: /* ZGEN_FEATURE_CLIP */
-				*v = *v < a[c] ? a[c] : (*v > b[c] ? b[c] : *v);
+				*v = *v < a[i] ? a[i] : (*v > b[i] ? b[i] : *v);
 				break;
 			}
 		}

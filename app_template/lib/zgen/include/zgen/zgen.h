@@ -38,7 +38,8 @@ enum zgen_dtype {
  * place; the Python description of each step (zgen/steps) documents its
  * parameters and computes its tables. */
 enum zgen_feature_kind {
-	/* x[r][c] = (x[r][c] - tab0[c]) / tab1[c] */
+	/* x[r][c] = (x[r][c] - tab0[c]) / tab1[c]; with arg0 = 1 the tables
+	 * hold one value per row and channel: tab0[r * channels + c]. */
 	ZGEN_FEATURE_NORMALIZE = 1,
 	/* Reductions: the rows are split into arg0 equal frames and each frame
 	 * becomes one row (one value per channel). */
@@ -51,9 +52,9 @@ enum zgen_feature_kind {
 	/* Zero-crossing rate: sign changes between consecutive rows of a frame,
 	 * divided by (rows per frame - 1). A reduction like the above. */
 	ZGEN_FEATURE_ZCR = 8,
-	/* x[r][c] = x[r][c] * tab0[c] + tab1[c] */
+	/* x[r][c] = x[r][c] * tab0[c] + tab1[c] (arg0 as normalize) */
 	ZGEN_FEATURE_SCALE = 9,
-	/* x[r][c] clamped to [tab0[c], tab1[c]] */
+	/* x[r][c] clamped to [tab0[c], tab1[c]] (arg0 as normalize) */
 	ZGEN_FEATURE_CLIP = 10,
 	/* Vector magnitude over the channels: [rows][ch] -> [rows][1]. */
 	ZGEN_FEATURE_MAGNITUDE = 11,
