@@ -1,5 +1,6 @@
-"""`zgen train`: the manifest's built-in model template trained on CSV data,
-quantised to full int8 for TFLM, and evaluated as the firmware runs it.
+"""`zgen train`: the manifest's built-in model template trained on recorded data
+(CSV; WAV clips for a microphone), quantised to full int8 for TFLM, and
+evaluated as the firmware runs it.
 
 Features come from the host C runtime (the firmware's code), so training sees
 exactly what the firmware feeds the model. Seeded and deterministic. TensorFlow
@@ -9,6 +10,7 @@ suggested threshold is printed and written to the report for the user to copy.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 import sys
@@ -18,9 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from zgen.data import load_csv
+from zgen.data import Recording, load_csv
 from zgen.errors import Problem, ToolError, ZgenError
 from zgen.manifest import Decision, Manifest, load_manifest
+from zgen.manifest.semantics import load_recording
 from zgen.model.convert import full_int8
 from zgen.model.ops import target_limits
 from zgen.model.tflite import read_model
@@ -30,7 +33,7 @@ from zgen.runtime import extract_features, run_model
 @dataclass
 class TrainSpec:
     template: str  # autoencoder | classifier
-    data: dict[str, list[Path]]  # class -> CSVs ("" for the autoencoder's one class)
+    data: dict[str, list[Path]]  # class -> CSVs or WAVs ("" for the autoencoder's one class)
     validation: float = 0.2
     folds: int | None = None
     epochs: int = 60
@@ -59,16 +62,36 @@ def load_spec(m: Manifest) -> TrainSpec:
         raise ZgenError.at(str(m.path), line, col, f"the {raw['template']} template takes {want}",
                            "see `zgen schema` (train.data)")
     problems, resolved = [], {}
+    suffix = ".wav" if m.microphone else ".csv"
     for label, files in data.items():
         paths = []
         for i, rel in enumerate(files):
+            at = ("train", "data", label, i) if label else ("train", "data", i)
             path = (m.path.parent / rel).resolve()
-            if not path.is_file():
-                at = ("train", "data", label, i) if label else ("train", "data", i)
-                line, col = m.where(*at)
-                problems.append(Problem(str(m.path), line, col, f"training data '{rel}' does not exist",
-                                        "paths are relative to the manifest's folder"))
-            paths.append(path)
+            if glob.has_magic(rel):
+                # A pattern (data/train/yes/*.wav): its files, sorted, so the order is the same everywhere.
+                found = sorted(Path(f).resolve() for f in glob.glob(str(m.path.parent / rel), recursive=True)
+                               if Path(f).is_file())
+                if not found:
+                    line, col = m.where(*at)
+                    problems.append(Problem(str(m.path), line, col, f"training data pattern '{rel}' matches no file",
+                                            "patterns are relative to the manifest's folder; make the data first "
+                                            "(e.g. the sample's `make_data.py --train`) or fix the pattern"))
+                paths.extend(found)
+            elif path.is_dir():
+                # A folder: its *.wav (microphone) or *.csv files, sorted.
+                found = sorted(f for f in path.iterdir() if f.suffix.lower() == suffix and f.is_file())
+                if not found:
+                    line, col = m.where(*at)
+                    problems.append(Problem(str(m.path), line, col, f"training data folder '{rel}' holds no "
+                                            f"{suffix} file", f"put the recordings ({suffix}) in it, or list files"))
+                paths.extend(found)
+            else:
+                if not path.is_file():
+                    line, col = m.where(*at)
+                    problems.append(Problem(str(m.path), line, col, f"training data '{rel}' does not exist",
+                                            "paths are relative to the manifest's folder"))
+                paths.append(path)
         resolved[label] = paths
     if problems:
         raise ZgenError(problems)
@@ -76,12 +99,24 @@ def load_spec(m: Manifest) -> TrainSpec:
                      raw.get("epochs", 60), raw.get("seed", 1))
 
 
+def _load(m: Manifest, path: Path) -> Recording:
+    """One training recording: a WAV (or CSV) for a microphone, as `zgen simulate` reads test data;
+    otherwise a CSV with the sensors' columns. Too short for one decision is an error."""
+    rec = load_recording(path, list(m.sensors)) if m.microphone else load_csv(path, m.columns)
+    need = m.first_decision_samples()
+    if rec.samples < need:
+        what = (f"{m.frame_count} frames" if m.streaming else f"a window of {m.window_length} samples")
+        raise ZgenError.at(str(path), None, None, f"{rec.samples} samples, but one decision takes {need} ({what})",
+                           f"give recordings of at least {need} samples ({need / m.rate_hz:g} s)")
+    return rec
+
+
 def _dataset(m: Manifest, spec: TrainSpec) -> tuple[np.ndarray, np.ndarray, list[str]]:
     labels = list(spec.data)
     xs, ys = [], []
     for k, label in enumerate(labels):
         for path in spec.data[label]:
-            f = extract_features(m, load_csv(path, m.columns))
+            f = extract_features(m, _load(m, path))
             xs.append(f)
             ys.append(np.full(len(f), k))
     return np.concatenate(xs), np.concatenate(ys), labels
@@ -157,6 +192,27 @@ def _fit(tf, spec: TrainSpec, m: Manifest, x, y, classes: int, train_idx, val_id
     return model
 
 
+def _codes_input(m: Manifest) -> bool:
+    """The chain ends with the audio front end: the model's inputs are its int8 codes (as floats)."""
+    return bool(m.features) and m.features[-1].kind == "audio_frontend"
+
+
+def _span_int8(calibration: np.ndarray) -> np.ndarray:
+    """Calibration rows whose values span -128..127, so that the converter gives the input the
+    quantisation (scale 1.0, zero point 0) under which each code feeds the model as it is.
+    Where the recorded codes do not reach both ends, one more row: a copy of the first with its
+    smallest value set to -128 and its largest to 127 (the least change to the other tensors'
+    ranges)."""
+    if calibration.min() <= -128 and calibration.max() >= 127:
+        return calibration
+    extra = calibration[0].copy()
+    low, high = int(extra.argmin()), int(extra.argmax())
+    if low == high:  # a constant row
+        high = (low + 1) % len(extra)
+    extra[low], extra[high] = -128.0, 127.0
+    return np.concatenate([calibration, extra[None, :]])
+
+
 def _int8(tf, model, calibration: np.ndarray) -> bytes:
     # A fixed batch of one (the trained layers, shared): static shapes convert to
     # plain RESHAPE instead of SHAPE / STRIDED_SLICE / PACK computing it at run time.
@@ -173,7 +229,7 @@ def _evaluate_int8(m: Manifest, tflite: Path, spec: TrainSpec, labels: list[str]
     scores, classes = [], []
     for label in spec.data:
         for path in spec.data[label]:
-            s, c = run_model(mm, load_csv(path, m.columns))
+            s, c = run_model(mm, _load(m, path))
             scores.append(s)
             classes.append(c)
     return np.concatenate(scores), np.concatenate(classes)
@@ -221,10 +277,21 @@ def train(manifest: Path, out: Path | None = None, epochs: int | None = None, se
 
     model = _fit(tf, spec, m, x, y, classes, train_idx, val_idx, progress=progress)
     calibration = x[train_idx]
+    codes = _codes_input(m)
+    if codes:
+        calibration = _span_int8(calibration)
     tflite = _int8(tf, model, calibration)
-    limits = target_limits(_read_bytes(tflite))
+    converted = _read_bytes(tflite)
+    limits = target_limits(converted)
     if limits:
         raise ToolError(f"the converted model cannot run on Zephyr 3.7's TFLM: {limits[0][1]}")
+    if codes:
+        q = converted.inputs[0]
+        if q.dtype != "int8" or (q.scale, q.zero_point) != (1.0, 0):
+            raise ToolError(f"the converted model's input is quantised with scale {q.scale:g}, zero point "
+                            f"{q.zero_point} ({q.dtype}), but audio_frontend's int8 codes feed the model as they "
+                            "are: it needs scale 1, zero point 0 (TensorFlow's converter should give that when "
+                            "the calibration spans -128..127; report this with your TensorFlow version)")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     previous = out.read_bytes() if out.is_file() else None
