@@ -184,7 +184,7 @@ def part_of(file: str, tflm_kernels: set[str]) -> str:
     if "libapp.a" in file or file.startswith("app/"):
         if stem == "model_data":
             return "model"
-        if stem in ("replay_data", "replay_sensor"):
+        if stem in ("replay_data", "replay_sensor", "replay_dmic"):
             return "replay"
         return "zgen"
     if "tflite-micro" in file:
