@@ -110,3 +110,54 @@ def test_a_csv_named_wav_and_a_wav_for_an_accelerometer(tmp_path, capsys):
     wav = _bad_wav(tmp_path / "ok.wav")
     assert main(["simulate", str(ANOMALY), "--data", str(wav)]) == 2
     assert "sensors are not one microphone" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("board,ok", [("nrf52840dk/nrf52840", True), ("arduino_nano_33_ble/nrf52840/sense", True),
+                                      ("nucleo_f446re", False), ("qemu_cortex_m3", True)])
+def test_microphone_boards(reference, tmp_path, capsys, board, ok):
+    """A microphone needs the board's own DMIC (the Nano 33 BLE Sense's MP34DT05), a PDM peripheral
+    zgen wires an external microphone to (the nRF52840 DK's, as Zephyr's dmic sample), or a
+    simulated board (the replay microphone)."""
+    text = MICRO_SPEECH_TEXT(reference).replace("board: qemu_cortex_m3", f"board: {board}")
+    (tmp_path / "m.yaml").write_text(text)
+    app = tmp_path / "app"
+    status = main(["new", str(tmp_path / "m.yaml"), "-o", str(app)])
+    err = capsys.readouterr().err
+    if ok:
+        assert status == 0, err
+        overlay = app / "boards" / (board.replace("/", "_") + ".overlay")
+        alias = "zgen-mic = &zgen_replay_mic;" if board == "qemu_cortex_m3" else \
+            ("zgen-mic = &pdm0;" if board.startswith("nrf52840dk") else "zgen-mic = &dmic_dev;")
+        assert alias in overlay.read_text()
+    else:
+        assert status == 2 and not app.exists()
+        assert f"m.yaml:9:8: board {board} has no microphone" in err and "arduino_nano_33_ble/nrf52840/sense" in err
+
+
+def MICRO_SPEECH_TEXT(reference) -> str:
+    return MANIFEST.read_text().replace("../../../shared/reference", str(reference))
+
+
+def test_a_microphone_is_no_part_on_a_bus(reference, tmp_path, capsys):
+    text = MICRO_SPEECH_TEXT(reference).replace("mic: {kind: microphone, rate_hz: 16000}",
+                                                "mic: {kind: microphone, rate_hz: 16000, part: \"st,lis2dw12\", bus: i2c0, address: 25}")
+    (tmp_path / "m.yaml").write_text(text)
+    assert main(["check", str(tmp_path / "m.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "m.yaml:9:8: sensor 'mic': a microphone is read through the board's DMIC" in err
+
+
+def test_microphone_rate_and_frames(reference, tmp_path, capsys):
+    text = MICRO_SPEECH_TEXT(reference)
+    bad = text.replace("rate_hz: 16000}", "rate_hz: 4000}")
+    (tmp_path / "m.yaml").write_text(bad)
+    assert main(["check", str(tmp_path / "m.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "m.yaml:9:36: microphone rate 4000 Hz" in err and "from 8000 to 48000 Hz" in err
+    assert "upper_hz 7500 is above half the 4000 Hz sampling rate; set upper_hz to at most 2000" in err
+    bad = text.replace("frames: {length_ms: 30, hop_ms: 20}", "frames: {length_ms: 30.01, hop_ms: 20}")
+    (tmp_path / "m.yaml").write_text(bad)
+    assert main(["check", str(tmp_path / "m.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "m.yaml:10:21: frames.length_ms = 30.01 ms is 480.16 samples at 16000 Hz" in err and "0.0625 ms" in err
+    assert err.count("m.yaml") == 1  # no second error that only repeats it

@@ -39,6 +39,16 @@ class Board:
     # the finest tick the board can have.
     tick_hz: int = 0
     timer_hz: int = 0
+    # A PDM peripheral an external PDM microphone can be wired to where the board has none of its
+    # own: {node: its label, overlay: the devicetree that enables it with the wiring's pins}.
+    pdm_microphone: dict | None = None
+
+    def microphone_node(self) -> str | None:
+        """The DMIC node the app reads: the board's own microphone, or its PDM peripheral."""
+        own = [x for x in self.sensors if x.get("kind") == "microphone"]
+        if own:
+            return own[0]["node"]
+        return self.pdm_microphone["node"] if self.pdm_microphone else None
 
     @property
     def twister_name(self) -> str:

@@ -102,6 +102,7 @@ def _sensor_ctx(m: Manifest) -> list[dict]:
             node, label = s.kind.name, own[0]["node"] if own else f"zgen_replay_{s.name}"
         if s.kind.name == "microphone":
             alias = "zgen-mic"
+            label = m.board.microphone_node() or f"zgen_replay_{s.name}"
         out.append({
             "name": s.name, "alias_dt": alias, "alias_c": alias.replace("-", "_"),
             "channel": s.kind.channel, "count": len(s.columns), "part": s.part, "bus": s.bus,
@@ -189,6 +190,9 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
         "microphone": m.microphone is not None,
+        # The board's PDM peripheral, wired for an external microphone (the board has none of its own).
+        "pdm_overlay": (m.board.pdm_microphone or {}).get("overlay", "") if m.microphone is not None
+        and not any(x.get("kind") == "microphone" for x in m.board.sensors) else "",
         # Microphones: one DMIC block per hop; the slab holds enough blocks for a decision's
         # inference to fall 7 hops behind before a real driver drops audio.
         "block_samples": m.window_stride, "block_count": 8, "read_timeout_ms": 1000,

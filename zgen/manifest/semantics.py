@@ -61,7 +61,11 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
                   f"per sample but {len(columns)} column(s) are listed",
                   f"list exactly {len(kind.axes)} column name(s)")
         part = s.get("part")
-        if part and ("bus" not in s or "address" not in s):
+        if kind.name == "microphone" and (part or "bus" in s or "address" in s):
+            c.add(at, f"sensor '{name}': a microphone is read through the board's DMIC (PDM) device, not a "
+                  "part on a bus", "remove part, bus and address (`zgen boards` shows each board's microphone)")
+            part = None
+        elif part and ("bus" not in s or "address" not in s):
             c.add(at, f"sensor '{name}' names a part ({part}) but not its bus and address",
                   "add `bus: i2c0` and `address: 0x19` (the part's bus node and address)")
         known = PARTS.get(part) if part else None
@@ -97,7 +101,13 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
                   f"use one of: {', '.join(board.buses)}")
         if board is not None and not part and not board.simulated:
             own = [x for x in board.sensors if x.get("kind") == kind.name]
-            if not own:
+            if kind.name == "microphone":
+                if board.microphone_node() is None:
+                    with_mic = sorted(b.name for b in boards.catalogue().values()
+                                      if not b.simulated and b.microphone_node())
+                    c.add(at, f"board {board.name} has no microphone and no PDM peripheral zgen can wire one to",
+                          f"use a board with one: {', '.join(with_mic)}")
+            elif not own:
                 c.add(at, f"board {board.name} has no built-in {kind.name}",
                       "name an external part with `part`, `bus` and `address`")
         rates.add(s["rate_hz"])
@@ -137,15 +147,16 @@ def _features(c: _Checker, raw: list, shape) -> tuple[list[Feature], list, objec
     return feats, records, (None if problems else out_shape)
 
 
-def _window(c: _Checker, raw: dict, rate: float | None) -> tuple[int, int, int, int]:
-    """(samples per window or frame, their stride, frames the model sees, frames per decision)."""
+def _window(c: _Checker, raw: dict, rate: float | None) -> tuple[int, int, int, int] | None:
+    """(samples per window or frame, their stride, frames the model sees, frames per decision), or
+    None when they are wrong (the problem is added)."""
     w = raw["window"]
     frames = raw.get("frames")
     if frames is None:
         if "frames" in w:
             c.add(("window", "frames"), "window.frames needs a `frames:` section (frame length and hop)",
                   "add `frames: {length_ms: 30, hop_ms: 20}`, or give `window: {length: N, stride: K}` in samples")
-            return 1, 1, 0, 0
+            return None
         if w["stride"] > w["length"]:
             c.add(("window", "stride"), f"window.stride ({w['stride']}) is larger than window.length ({w['length']})",
                   "set stride <= length (stride = length gives back-to-back windows)")
@@ -153,9 +164,9 @@ def _window(c: _Checker, raw: dict, rate: float | None) -> tuple[int, int, int, 
     if "length" in w:
         c.add(("window", "length"), "with `frames:` the window counts frames, not samples",
               "write `window: {frames: 49, stride: 5}` (the last 49 frames, a decision every 5)")
-        return 1, 1, 0, 0
+        return None
     if rate is None:
-        return 1, 1, 0, 0
+        return None
     out = []
     for key in ("length_ms", "hop_ms"):
         n = frames[key] * rate / 1000.0
@@ -163,7 +174,7 @@ def _window(c: _Checker, raw: dict, rate: float | None) -> tuple[int, int, int, 
             good = 1000.0 / rate
             c.add(("frames", key), f"frames.{key} = {frames[key]:g} ms is {n:g} samples at {rate:g} Hz, not a whole number",
                   f"use a multiple of {good:g} ms")
-            return 1, 1, 0, 0
+            return None
         out.append(int(round(n)))
     length, hop = out
     if hop > length:
@@ -287,10 +298,14 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     if mic and "frames" not in raw:
         c.add(("sensors", mic[0].name), "audio streams in frames: a microphone needs a `frames:` section",
               "add `frames: {length_ms: 30, hop_ms: 20}` and `window: {frames: 49, stride: 5}`")
-    length, stride, frame_count, frame_stride = _window(c, raw, rate)
+    window = _window(c, raw, rate)
     from zgen.steps import Shape
 
-    features, records, shape = _features(c, raw["features"], Shape(length, channels, rate or 1.0))
+    length, stride, frame_count, frame_stride = window or (1, 1, 0, 0)
+    if window is None:  # the chain's shapes would only repeat that problem
+        features, records, shape = [], [], None
+    else:
+        features, records, shape = _features(c, raw["features"], Shape(length, channels, rate or 1.0))
     if shape is not None and shape.count > length * channels:
         c.add(("features",), key=True, message=f"the feature chain grows the window's {length * channels} values "
               f"to {shape.count}", fix="use fewer bands or coefficients")

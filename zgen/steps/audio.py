@@ -19,6 +19,13 @@ class AudioFrontend(Step):
                             "use it first, on a microphone sensor")
         rate = int(round(shape.row_hz))
         kw = {k: v for k, v in p.items()}
+        upper, lower = kw.get("upper_hz", 7500.0), kw.get("lower_hz", 125.0)
+        if upper > rate / 2:
+            raise StepError(f"audio_frontend: upper_hz {upper:g} is above half the {rate} Hz sampling rate",
+                            f"set upper_hz to at most {rate / 2:g}, or sample faster", "upper_hz")
+        if lower >= upper:
+            raise StepError(f"audio_frontend: lower_hz {lower:g} is not below upper_hz {upper:g}",
+                            "give lower_hz < upper_hz", "lower_hz")
         try:
             args, tables = afe.describe(sample_rate=rate, **kw)
         except ValueError as e:
