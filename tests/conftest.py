@@ -12,7 +12,9 @@ ANOMALY = REPO / "samples" / "anomaly" / "anomaly.yaml"
 GESTURE = REPO / "samples" / "gesture" / "gesture.yaml"
 SINE = REPO / "samples" / "sine" / "sine.yaml"
 ENVIRONMENTAL = REPO / "samples" / "environmental" / "environmental.yaml"
-SAMPLES = [ANOMALY, GESTURE, SINE, ENVIRONMENTAL]
+KEYWORD = REPO / "samples" / "keyword" / "keyword.yaml"
+VIBRATION = REPO / "samples" / "vibration" / "vibration.yaml"
+SAMPLES = [ANOMALY, GESTURE, SINE, ENVIRONMENTAL, KEYWORD, VIBRATION]
 # Outside authors' models and recordings; never copied into the repository.
 REFERENCE = REPO.parent / "shared" / "reference"
 

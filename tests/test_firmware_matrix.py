@@ -64,9 +64,17 @@ def test_sample_builds_within_its_plan(firmware_workspace, sample, board_name):
         toolchain_env(board, firmware_workspace)
     except ToolError as e:
         pytest.skip(str(e))
-    app = _app(sample)
     manifest = load_manifest(next(m for m in SAMPLES if m.stem == sample))
     replay_overlay = not board.simulated and board.name != manifest.board.name
+    from zgen.model.arena import measure
+    from zgen.simulate import plan_arena
+
+    arena = plan_arena(manifest, measure(manifest.model.path), board.arch, board.tflm_kernels)
+    before = plan_for(manifest, board, arena, replay=board.simulated or replay_overlay)
+    if before is not None and not before.fits:  # "every sample on every board it fits"
+        pytest.skip(f"{sample} does not fit {board_name} ({'replay' if before.replay else 'sensors'}): "
+                    f"plan {before.flash_total} B flash of {before.flash_size}, {before.ram_total} B RAM of {before.ram_size}")
+    app = _app(sample)
     build = _Build(app, board, firmware_workspace, replay_overlay).build(timeout=3600)
     assert not build.warnings, build.warnings
     b = Build(build.build_dir)
