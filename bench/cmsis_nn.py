@@ -33,42 +33,19 @@ sys.path.insert(0, str(HERE))
 
 from arena import MODELS, PROBES, manifest_for  # noqa: E402
 
-BOARD = "mps2/an521/cpu0"
-DSP_ON = """
-# bench/cmsis_nn.py: build cpu0 for the DSP extension its QEMU CPU gets with
-# -global sse-200.CPU0_DSP=on (Zephyr selects it for cpu1 only).
-config ZGEN_BENCH_CPU0_DSP
-	def_bool y
-	select ARMV8_M_DSP
-"""
+from profiled import BOARD, runner, with_dsp  # noqa: E402
 
 
 def main() -> int:
-    from zgen import boards
     from zgen.cli import main as zgen
     from zgen.testing.compare import arena_figures, profile
-    from zgen.testing.qemu import QemuRunner
     from zgen.workspace import require_workspace
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only")
     args = ap.parse_args()
     ws = require_workspace()
-    board = boards.get(BOARD)
-    app = PROBES / f"{board.file_stem}-kernels"
-
-    class Profiled(QemuRunner):
-        def __init__(self, kernels: str):
-            super().__init__(app, board, ws, app / "build" / kernels)
-            self.kernels = kernels
-
-        def build_args(self) -> list[str]:
-            cmsis = "y" if self.kernels == "cmsis-nn" else "n"
-            return ["-DCONFIG_ZGEN_PROFILE=y", f"-DCONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS={cmsis}"]
-
-        def command(self) -> list[str]:
-            cmd = super().command()
-            return cmd[:1] + ["-global", "sse-200.CPU0_DSP=on"] + cmd[1:]
+    app = PROBES / f"{BOARD.replace('/', '_')}-kernels"
 
     rows = []
     for name, (model, _, length, post) in MODELS.items():
@@ -80,15 +57,14 @@ def main() -> int:
         manifest = manifest_for(name, model, BOARD, length, post)
         if zgen(["new", str(manifest), "-o", str(app), "--force", "--board", BOARD]) != 0:
             return 2
-        kconfig = app / "Kconfig"
-        kconfig.write_text(kconfig.read_text().replace('source "Kconfig.zephyr"', DSP_ON + '\nsource "Kconfig.zephyr"'))
+        with_dsp(app)
         result = {}
         for kernels in ("reference", "cmsis-nn"):
-            runner = Profiled(kernels)
-            build = runner.build()
-            run = runner.run(timeout=900)
+            qemu = runner(app, kernels, ws)
+            build = qemu.build()
+            run = qemu.run(timeout=900)
             prof = profile(run.lines)
-            config = (runner.build_dir / "zephyr" / ".config").read_text()
+            config = (qemu.build_dir / "zephyr" / ".config").read_text()
             assert "CONFIG_ARMV8_M_DSP=y" in config, "the bench's DSP switch did not take"
             if not run.finished or not prof:
                 print(run.output[-2000:], file=sys.stderr)

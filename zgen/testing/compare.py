@@ -14,12 +14,18 @@ from dataclasses import dataclass
 _ARENA = re.compile(r" arena_used=\d+ arena_size=\d+")
 _OVERRUNS = re.compile(r" overruns=\d+$")
 PROFILE = "zgen: profile "
-_PROFILE = re.compile(r"^zgen: profile invoke_cycles=(\d+) output_crc32=([0-9a-f]{8})$")
+_PROFILE = re.compile(r"^zgen: profile invoke_cycles=(\d+) output_crc32=([0-9a-f]{8})(?: features_cycles=(\d+))?$")
 
 
 def profile(lines: list[str]) -> list[tuple[int, str]]:
     """(cycles, output CRC-32) of each inference, from a CONFIG_ZGEN_PROFILE run."""
     return [(int(m.group(1)), m.group(2)) for m in map(_PROFILE.match, lines) if m]
+
+
+def feature_cycles(lines: list[str]) -> list[int]:
+    """Cycles of the feature frames (or window) computed since the previous decision, per
+    decision, from a CONFIG_ZGEN_PROFILE run."""
+    return [int(m.group(3)) for m in map(_PROFILE.match, lines) if m and m.group(3) is not None]
 
 
 @dataclass
