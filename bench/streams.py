@@ -54,20 +54,20 @@ def micro_speech_manifest() -> Path:
 
 
 def keyword_manifest() -> Path:
-    """samples/keyword over the first 6 s of its test recording (two words): its 37 s do not fit
+    """samples/keyword over the first 5 s of its test recording (two words): its 37 s do not fit
     the board's flash as replay data."""
     folder = OUT / "keyword-data"
     folder.mkdir(parents=True, exist_ok=True)
     with wave.open(str(REPO / "samples/keyword/data/test.wav")) as w:
-        frames = w.readframes(6 * w.getframerate())
-    with wave.open(str(folder / "first6s.wav"), "wb") as w:
+        frames = w.readframes(5 * w.getframerate())
+    with wave.open(str(folder / "first5s.wav"), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(16000)
         w.writeframes(frames)
     text = (REPO / "samples/keyword/keyword.yaml").read_text()
     text = text.replace("model/keyword.tflite", str(REPO / "samples/keyword/model/keyword.tflite"))
-    text = text.replace("data: data/test.wav", "data: first6s.wav")
+    text = text.replace("data: data/test.wav", "data: first5s.wav")
     (folder / "keyword.yaml").write_text(text)
     return folder / "keyword.yaml"
 
