@@ -186,3 +186,18 @@ def is_wav(path: Path) -> bool:
     except OSError:
         return False
     return head[:4] == b"RIFF" and head[8:12] == b"WAVE"
+
+
+def load_recording(path: Path, columns: list[str], microphone_hz: float | None = None) -> Recording:
+    """Recorded data: a WAV for a microphone (`microphone_hz`: its rate), CSV otherwise (a
+    microphone's too, with its one column)."""
+    path = Path(path)
+    if is_wav(path):
+        if microphone_hz is None:
+            raise ZgenError.at(str(path), None, None, "a WAV file holds audio, but the manifest's sensors are not "
+                               "one microphone", "give a CSV file with a header row naming the sensors' columns")
+        return load_wav(path, microphone_hz, columns[0])
+    if path.suffix.lower() == ".wav":
+        raise ZgenError.at(str(path), None, None, "not a WAV file (no RIFF/WAVE header)",
+                           "give a 16-bit PCM mono WAV file, or rename a CSV file to .csv")
+    return load_csv(path, columns)

@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from zgen import boards
-from zgen.data import Recording, is_wav, load_csv, load_wav
+from zgen.data import load_recording
 from zgen.errors import Problem, ZgenError
 from zgen.manifest import Decision, Feature, Manifest, Sensor
 from zgen.manifest.yamlpos import Located
@@ -259,20 +259,6 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
                     suppress_ms=float(steps.get("suppress", (0, {"ms": 0}))[1]["ms"]))
 
 
-def load_recording(path: Path, sensors: list[Sensor]) -> Recording:
-    """Test data: a WAV for a microphone (or a CSV with its column), CSV otherwise."""
-    columns = [col for s in sensors for col in s.columns]
-    if is_wav(path):
-        if len(sensors) != 1 or sensors[0].kind.name != "microphone":
-            raise ZgenError.at(str(path), None, None, "a WAV file holds audio, but the manifest's sensors are not "
-                               "one microphone", "give a CSV file with a header row naming the sensors' columns")
-        return load_wav(path, sensors[0].rate_hz, columns[0])
-    if path.suffix.lower() == ".wav":
-        raise ZgenError.at(str(path), None, None, "not a WAV file (no RIFF/WAVE header)",
-                           "give a 16-bit PCM mono WAV file, or rename a CSV file to .csv")
-    return load_csv(path, columns)
-
-
 def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,
           features_only: bool = False) -> Manifest:
     c = _Checker(path, doc)
@@ -356,7 +342,8 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     if c.problems:
         raise ZgenError(c.problems)
     if test_data is not None:
-        recording = load_recording(test_data, sensors)
+        mic = sensors[0].rate_hz if len(sensors) == 1 and sensors[0].kind.name == "microphone" else None
+        recording = load_recording(test_data, [col for s in sensors for col in s.columns], mic)
         need = length + (frame_count - 1) * stride if frame_count else length
         if recording.samples < need:
             raise ZgenError.at(str(test_data), None, None,

@@ -20,10 +20,9 @@ from typing import Callable
 
 import numpy as np
 
-from zgen.data import Recording, load_csv
+from zgen.data import Recording, load_recording
 from zgen.errors import Problem, ToolError, ZgenError
 from zgen.manifest import Decision, Manifest, load_manifest
-from zgen.manifest.semantics import load_recording
 from zgen.model.convert import full_int8
 from zgen.model.ops import target_limits
 from zgen.model.tflite import read_model
@@ -102,7 +101,7 @@ def load_spec(m: Manifest) -> TrainSpec:
 def _load(m: Manifest, path: Path) -> Recording:
     """One training recording: a WAV (or CSV) for a microphone, as `zgen simulate` reads test data;
     otherwise a CSV with the sensors' columns. Too short for one decision is an error."""
-    rec = load_recording(path, list(m.sensors)) if m.microphone else load_csv(path, m.columns)
+    rec = load_recording(path, m.columns, m.microphone.rate_hz if m.microphone else None)
     need = m.first_decision_samples()
     if rec.samples < need:
         what = (f"{m.frame_count} frames" if m.streaming else f"a window of {m.window_length} samples")
