@@ -124,9 +124,31 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
     return data
 
 
+RUNTIME_PARTS = ("zgen", "zgen_mic", "replay_code", "replay_dmic_code")
+
+
+def merge(old: dict, new: dict) -> dict:
+    """`new` (a calibration of a few builds) into `old`: per core, the zgen runtime's own parts are
+    new's (they change whenever lib/zgen does); boards and drivers old lacks join it. Kernels and
+    ops are not merged: a few builds cannot tell ops apart (see calibrate)."""
+    out = dict(old)
+    out["calibrated_from"] = old["calibrated_from"] + [b for b in new["calibrated_from"]
+                                                       if b not in old["calibrated_from"]]
+    for key in ("boards", "drivers"):
+        out[key] = {**new.get(key, {}), **old.get(key, {})}
+    for core, c in new["cores"].items():
+        if core in out["cores"]:
+            out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibrate", nargs="*", type=Path, default=[])
+    ap.add_argument("--add", nargs="*", type=Path, default=[],
+                    help="measure these builds and merge them into the measured data: parts it lacks join "
+                         "it, and the zgen runtime's own parts (zgen, zgen_mic, replay code) of their "
+                         "cores are replaced (they change with lib/zgen)")
     ap.add_argument("--check", nargs="*", type=Path, default=[])
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args(argv)
@@ -136,8 +158,12 @@ def main(argv=None) -> int:
         return 2
     kernels = mapfile.kernel_stems(ws.tflite_micro)
     cal = [Build(p) for p in args.calibrate]
+    added = [Build(p) for p in args.add]
+    if added and not cal:
+        data = merge(yaml.safe_load(OUT.read_text()), calibrate(added, kernels, ws.version))
     if cal:
         data = calibrate(cal, kernels, ws.version)
+    if cal or added:
         text = ("# Measured by bench/memory_baselines.py from the linker maps of real builds; do not edit.\n"
                 + yaml.safe_dump(data, sort_keys=False))
         if args.write:
