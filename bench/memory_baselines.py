@@ -135,7 +135,7 @@ def merge(old: dict, new: dict) -> dict:
     out["calibrated_from"] = old["calibrated_from"] + [b for b in new["calibrated_from"]
                                                        if b not in old["calibrated_from"]]
     for key in ("boards", "drivers"):
-        out[key] = {**new.get(key, {}), **old.get(key, {})}
+        out[key] = {**old.get(key, {}), **{k: v for k, v in new.get(key, {}).items() if k not in old.get(key, {})}}
     for core, c in new["cores"].items():
         if core in out["cores"]:
             out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
