@@ -44,7 +44,7 @@ def app(firmware_workspace):
     return APP
 
 
-@pytest.mark.parametrize("sim", ["native_sim", "qemu", "renode"])
+@pytest.mark.parametrize("sim", [pytest.param("native_sim", marks=pytest.mark.smoke), "qemu", "renode"])
 def test_firmware_prints_the_simulated_event_lines(app, sim):
     from zgen.testing.session import run_test
 
