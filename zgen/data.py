@@ -69,7 +69,12 @@ def load_csv(path: Path, columns: list[str]) -> Recording:
         raise ZgenError.at(name, None, None, f"not a UTF-8 text file ({e.reason})",
                            "export the recording as CSV text") from None
     lines = text.splitlines()
-    rows = list(csv.reader(lines))
+    reader = csv.reader(lines)
+    try:
+        rows = list(reader)
+    except csv.Error as e:  # a NUL byte, an unterminated quote at the end
+        raise ZgenError.at(name, reader.line_num, None, f"unreadable CSV ({e})",
+                           "export the recording as plain CSV text") from None
     if not rows or not any(c.strip() for c in rows[0]):
         raise ZgenError.at(name, 1, 1, "the CSV file has no header row",
                            "add a first line naming the columns, e.g. accel_x,accel_y,accel_z")
@@ -95,6 +100,15 @@ def load_csv(path: Path, columns: list[str]) -> Recording:
         if not row or all(not c.strip() for c in row):
             continue  # blank lines separate takes in some recordings
         offsets = None
+        if len(row) != len(header):
+            # A cell too many or too few shifts every later column: a value read from the wrong
+            # column is worse than no value.
+            offsets = _col_offsets(lines[lineno - 1])
+            col = (offsets[len(header)] if len(row) > len(header) and len(offsets) > len(header)
+                   else len(lines[lineno - 1]) + 1)
+            raise ZgenError.at(name, lineno, col,
+                               f"this row has {len(row)} cells, the header has {len(header)}",
+                               "give every row one cell per header column (check for a stray or missing comma)")
         out = []
         for j, i in enumerate(index):
             cell = row[i].strip() if i < len(row) else ""
@@ -105,7 +119,7 @@ def load_csv(path: Path, columns: list[str]) -> Recording:
             except InvalidOperation:
                 offsets = offsets or _col_offsets(lines[lineno - 1])
                 col = offsets[i] if i < len(offsets) else len(lines[lineno - 1]) + 1
-                shown = f"'{cell}'" if cell else "an empty cell"
+                shown = (f"'{cell}'" if cell.isprintable() else repr(cell)) if cell else "an empty cell"
                 raise ZgenError.at(name, lineno, col,
                                    f"column '{columns[j]}' has {shown}, not a number",
                                    "write a decimal number such as -0.981 (no units, no blanks)") from None

@@ -5,6 +5,7 @@ the node graph first keeps each node's mark, so errors can name line and column.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -39,15 +40,48 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+# A manifest is a page of YAML. Aliases may repeat a block, but a few hundred bytes of nested
+# aliases ("billion laughs") expand to billions of values: refuse past these.
+MAX_BYTES = 1 << 20
+MAX_VALUES = 100_000
+
+_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 11: "VT", 12: "FF", 27: "ESC", 127: "DEL"}
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _control_character(text: str) -> tuple[int, int, str] | None:
+    """(line, col, name) of the first character YAML does not allow, if any."""
+    m = _CONTROL.search(text)
+    if m is None:
+        return None
+    i, o = m.start(), ord(m.group())
+    line = text.count("\n", 0, i) + 1
+    col = i - (text.rfind("\n", 0, i) + 1) + 1
+    return line, col, f"U+{o:04X}" + (f" ({_NAMES[o]})" if o in _NAMES else "")
+
+
 def load(text: str, filename: str) -> Located:
-    loader = yaml.SafeLoader(text)
+    if len(text) > MAX_BYTES:
+        raise ZgenError.at(filename, None, None, f"the manifest is {len(text)} characters long (at most {MAX_BYTES})",
+                           "keep recordings and tables in their own files and name them in the manifest")
+    bad = _control_character(text)
+    if bad is not None:
+        line, col, what = bad
+        raise ZgenError.at(filename, line, col, f"control character {what} in the manifest",
+                           "delete it: a manifest is plain UTF-8 text")
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as e:
+        raise ZgenError.at(filename, None, None, f"unreadable manifest: {e}", "delete the character") from None
     try:
         node = loader.get_single_node()
         if node is None:
             raise ZgenError.at(filename, 1, 1, "the manifest is empty",
                                "start from samples/anomaly/anomaly.yaml or `zgen schema`")
         out = Located(None)
-        out.data = _build(loader, node, (), out, filename)
+        out.data = _build(loader, node, (), out, filename, [0])
         return out
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -67,7 +101,14 @@ def load(text: str, filename: str) -> Located:
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, filename: str):
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, filename: str,
+           count: list[int]):
+    count[0] += 1
+    if count[0] > MAX_VALUES:
+        line, col = _mark(node)
+        raise ZgenError.at(filename, line, col,
+                           f"the manifest expands to more than {MAX_VALUES} values (nested YAML aliases?)",
+                           "write the values out, or use aliases that do not nest")
     out.values[path] = _mark(node)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         line, col = _mark(node)
@@ -92,10 +133,10 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located, f
                                         f"duplicate key '{key}' (first at line {first[0]})",
                                         "keep one of the two entries"))
             out.keys[path + (key,)] = _mark(key_node)
-            result[key] = _build(loader, value_node, path + (key,), out, filename)
+            result[key] = _build(loader, value_node, path + (key,), out, filename, count)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), out, filename) for i, item in enumerate(node.value)]
+        return [_build(loader, item, path + (i,), out, filename, count) for i, item in enumerate(node.value)]
     value = loader.construct_object(node, deep=True)
     if isinstance(value, bool) and node.style is None and node.value.lower() not in ("true", "false"):
         # YAML 1.1 reads plain yes/no/on/off/y/n as booleans; a manifest means the word
