@@ -20,6 +20,7 @@ def _warn(messages: list[str]) -> None:
 
 def cmd_new(args) -> int:
     from zgen.codegen import generate
+    from zgen.codegen.write import NEW_SUFFIX
     from zgen.manifest import load_manifest
 
     m = load_manifest(args.manifest, board=args.board)
@@ -28,13 +29,39 @@ def cmd_new(args) -> int:
         _warn([f"{m.model.path.name} is a float32 model ({m.model.size} bytes): TFLM runs it, but an int8 model "
                "is about 4x smaller and much faster on a Cortex-M; `zgen model convert` makes one"])
     out = Path(args.output) if args.output else Path.cwd() / m.name
-    report, arena = generate(m, out, force=args.force)
-    print(f"{out}: {len(report.created)} created, {len(report.updated)} updated, "
-          f"{len(report.unchanged)} unchanged, {len(report.removed)} removed (arena {arena} bytes)")
+    report, arena = generate(m, out, force=args.force, dry_run=args.dry_run)
+    if report.recovered == "completed":
+        print(f"{out}: completed the update an interrupted zgen had committed")
+    elif report.recovered == "discarded":
+        print(f"{out}: discarded an update an interrupted zgen had not committed")
+    if args.dry_run:
+        for rel, diff in report.diffs.items():
+            sys.stdout.write(diff)
+        print(f"{out} (dry run, nothing written): {len(report.created)} would be created, "
+              f"{len(report.updated)} updated, {len(report.merged)} merged, {len(report.conflicts)} in conflict, "
+              f"{len(report.unchanged)} unchanged, {len(report.removed)} removed")
+    else:
+        print(f"{out}: {len(report.created)} created, {len(report.updated)} updated, {len(report.merged)} merged, "
+              f"{len(report.unchanged)} unchanged, {len(report.removed)} removed (arena {arena} bytes)")
+    for rel in report.merged:
+        print(f"  merged zgen's changes into your edits: {rel}")
     for rel in report.overwritten_edits:
         print(f"  overwrote your edits (--force): {rel}")
     for rel in report.kept_edits:
         print(f"  kept your edits: {rel}")
+    for rel in report.kept_unused:
+        print(f"  kept your edited {rel}: zgen no longer generates it")
+    if report.conflicts and args.dry_run:
+        for rel in report.conflicts:
+            print(f"zgen: {out / rel}: your edits and zgen's changes would conflict; zgen new would leave your "
+                  f"file as it is and write {out / rel}{NEW_SUFFIX} with conflict markers", file=sys.stderr)
+        return 1
+    if report.conflicts:
+        for rel in report.conflicts:
+            print(f"zgen: {out / rel}: your edits and zgen's changes conflict; your file is unchanged, zgen's "
+                  f"version with conflict markers is {out / rel}{NEW_SUFFIX}: merge it into yours, delete "
+                  f"{rel}{NEW_SUFFIX}, and run zgen new again", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -205,6 +232,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="app folder (default: ./NAME)")
     s.add_argument("--board", help="override the manifest's board")
     s.add_argument("--force", action="store_true", help="overwrite files you edited")
+    s.add_argument("--dry-run", action="store_true",
+                   help="show what would be created, updated, merged or removed (as diffs); write nothing")
     s.set_defaults(func=cmd_new)
 
     s = sub.add_parser("simulate", help="run the pipeline on the host; print the firmware's event lines")

@@ -14,7 +14,7 @@ from zgen.model.arena import measure
 from zgen.simulate import run
 
 
-def generate(m: Manifest, app: Path, force: bool = False) -> tuple[WriteReport, int]:
+def generate(m: Manifest, app: Path, force: bool = False, dry_run: bool = False) -> tuple[WriteReport, int]:
     """Write the app for `m` into `app`; returns the report and the arena size."""
     if m.recording is None:
         raise ZgenError.at(str(m.path), 1, 1, "the manifest has no test data",
@@ -29,4 +29,4 @@ def generate(m: Manifest, app: Path, force: bool = False) -> tuple[WriteReport, 
         inputs={"manifest": sha256(m.path.read_bytes()), "model": m.model.sha256,
                 "data": sha256(m.recording.path.read_bytes())},
     )
-    return write_app(app, rendered.files, lock, force=force), rendered.arena_size
+    return write_app(app, rendered.files, lock, force=force, dry_run=dry_run), rendered.arena_size

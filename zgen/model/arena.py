@@ -97,7 +97,20 @@ _LINE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
 _CATEGORY = re.compile(r"'([^']+)' used (\d+) bytes with alignment overhead \(requested \d+ bytes for (\d+) ")
 
 
+_measured: dict[str, ArenaMeasurement] = {}
+
+
 def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
+    """The model's arena, measured once per content in this process (a `zgen new` asks twice)."""
+    import hashlib
+
+    key = hashlib.sha256(Path(model).read_bytes()).hexdigest()
+    if key not in _measured:
+        _measured[key] = _measure(model, timeout)
+    return _measured[key]
+
+
+def _measure(model: Path, timeout: float) -> ArenaMeasurement:
     proc = subprocess.run(
         [sys.executable, "-m", "zgen.model.arena", str(model)],
         capture_output=True, text=True, timeout=timeout,
