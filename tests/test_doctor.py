@@ -18,6 +18,9 @@ def test_an_empty_machine_gets_a_fix_for_everything(tmp_path, monkeypatch, capsy
         assert not items[what]["ok"] and items[what]["fix"], what
     assert "apt-get install qemu-system-arm" in items["QEMU (Arm)"]["fix"]
     assert "west init" in items["Zephyr workspace"]["fix"]
+    # Each toolchain's line names its own packages, not the other architecture's.
+    riscv = items["RISC-V GCC with libstdc++"]
+    assert not riscv["ok"] and "riscv64-unknown-elf" in riscv["found"] and "arm-none-eabi" not in riscv["found"]
 
 
 def test_text_report_marks_found_and_missing(tmp_path, monkeypatch, capsys):

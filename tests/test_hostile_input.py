@@ -8,6 +8,7 @@ of whatever comes out.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import time
@@ -187,3 +188,23 @@ def test_fuzzed_models_get_clean_errors(anomaly, data, capsys):
     original = (ANOMALY.parent / "model" / "anomaly.tflite").read_bytes()
     model.write_bytes(_mutate(data, original, bytes(range(256))))
     _zgen_answers_cleanly(["check", str(anomaly)], [str(model), str(anomaly)], capsys)
+
+
+def test_a_manual_arena_below_the_models_need_is_refused_before_any_build(anomaly, tmp_path, capsys):
+    # What `arena: auto` plans for the board: the smallest size TFLM's AllocateTensors() takes.
+    planned = int(re.search(r"arena_size=(\d+)", _start(anomaly, capsys)).group(1))
+    text = anomaly.read_text()
+    line = text[:text.index("arena: auto")].count("\n") + 1
+    anomaly.write_text(text.replace("arena: auto", f"arena: {planned - 16}"))
+    out = tmp_path / "app"
+    rc, err = _run(["new", str(anomaly), "-o", str(out)], capsys)
+    assert rc == 2 and not out.exists()
+    assert f"{anomaly}:{line}:10: arena: {planned - 16} is below" in err and f"at least {planned}" in err
+    anomaly.write_text(text.replace("arena: auto", f"arena: {planned}"))
+    assert _run(["new", str(anomaly), "-o", str(out)], capsys)[0] == 0
+
+
+def _start(manifest, capsys) -> str:
+    capsys.readouterr()
+    assert main(["simulate", str(manifest)]) == 0
+    return capsys.readouterr().out.splitlines()[0]

@@ -85,3 +85,16 @@ def test_sample_fits_its_board_and_generates(manifest, tmp_path, capsys):
     assert main(["new", str(manifest), "-o", str(tmp_path / "app")]) == 0
     assert "warning" not in capsys.readouterr().err
     assert (tmp_path / "app" / "src").is_dir()
+
+
+def test_readme_event_lines_are_the_programs():
+    """The README's example block is what `zgen simulate samples/anomaly/anomaly.yaml` prints (its
+    start line, every line with an event, the end line), not a copy that drifted."""
+    import re
+
+    from conftest import ANOMALY, REPO
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"## The event lines\n.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
+    lines = run(load_manifest(ANOMALY)).lines
+    assert block == [lines[0]] + [l for l in lines if "event=" in l] + [lines[-1]]

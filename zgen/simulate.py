@@ -13,7 +13,7 @@ from zgen import __version__
 from zgen.data import Recording
 from zgen.errors import ZgenError
 from zgen.manifest import Manifest
-from zgen.model.arena import ArenaMeasurement, measure
+from zgen.model.arena import ArenaMeasurement, measure, round_up
 from zgen.pipeline import runtime_config
 from zgen.runtime import interpreter, windows
 
@@ -79,5 +79,15 @@ def _dequantize(raw: np.ndarray, t) -> list[float]:
 
 def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "reference") -> int:
     """The arena the app is generated with for boards of `arch` with that TFLM
-    kernel set: the manifest's size, or the plan from the measurement."""
-    return m.arena if isinstance(m.arena, int) else arena.planned_for(arch, kernels)
+    kernel set: the manifest's size, or the plan from the measurement. A manual size below what
+    AllocateTensors() needs on the manifest's board is an error here, before any build: TFLM
+    would stop the firmware at start-up."""
+    if not isinstance(m.arena, int):
+        return arena.planned_for(arch, kernels)
+    needed = arena.needed_on(arch, kernels)
+    if m.arena < needed and (arch, kernels) == (m.board.arch, m.board.tflm_kernels):
+        raise ZgenError.at(str(m.path), *m.where("model", "arena"),
+                           f"arena: {m.arena} is below the {needed} bytes {m.model.path.name} needs on "
+                           f"{m.board.name} ({arena.note_for(arch, kernels)})",
+                           f"set `arena: auto`, or at least {round_up(needed)}")
+    return m.arena

@@ -120,9 +120,11 @@ def cross_toolchain_problem(board: Board) -> str | None:
     prefix = CROSS_PREFIX.get(board.arch)
     gcc = shutil.which(f"{prefix}-gcc") if prefix else None
     if gcc is None:
-        return ("install the Zephyr SDK, or Debian's gcc-arm-none-eabi, picolibc-arm-none-eabi and "
-                "libstdc++-arm-none-eabi-picolibc for Cortex-M boards (gcc-riscv64-unknown-elf and "
-                "picolibc-riscv64-unknown-elf with a libstdc++ built for them for RISC-V)")
+        if board.arch == "riscv":
+            return (f"no {prefix}-gcc on PATH: install the Zephyr SDK, or Debian's gcc-riscv64-unknown-elf and "
+                    "picolibc-riscv64-unknown-elf with a libstdc++ built against that picolibc (README, RISC-V)")
+        return (f"no {prefix or 'cross'}-gcc on PATH: install the Zephyr SDK, or Debian's gcc-arm-none-eabi, "
+                "picolibc-arm-none-eabi and libstdc++-arm-none-eabi-picolibc")
     if board.arch != "riscv":
         return None
     flags = ["-march=rv32imac_zicsr_zifencei", "-mabi=ilp32"]  # what Zephyr passes for qemu_riscv32
