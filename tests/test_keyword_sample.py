@@ -4,6 +4,8 @@ are held to the generator's ground truth (data/words.json, never zgen's own outp
 is run on TFLM's real-speech WAVs in ../shared (read in place). No training here."""
 from __future__ import annotations
 
+import os
+
 import json
 import wave
 from pathlib import Path
@@ -128,9 +130,11 @@ def test_accuracy_on_tflm_micro_speech_recordings():
     # model was trained on (TFLM's own model gives it only 0.336 silence).
 
 
-def test_train_data_patterns_and_their_errors(tmp_path):
+def test_train_data_patterns_and_their_errors(tmp_path, monkeypatch):
     """train.data entries may be patterns or folders (no TensorFlow needed to resolve them); one that
     matches nothing is FILE:LINE:COL with a fix."""
+    # The copy below names the sample's files where they are: allowed, as with --allow-path.
+    monkeypatch.setenv("ZGEN_ALLOW_PATH", f"{KEYWORD.parent}{os.pathsep}{tmp_path}")
     import numpy as np
 
     from zgen.errors import ZgenError

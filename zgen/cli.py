@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -234,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="overwrite files you edited")
     s.add_argument("--dry-run", action="store_true",
                    help="show what would be created, updated, merged or removed (as diffs); write nothing")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_new)
 
     s = sub.add_parser("simulate", help="run the pipeline on the host; print the firmware's event lines")
@@ -241,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="CSV to play instead of the manifest's test data")
     s.add_argument("--json", action="store_true", help="lines and per-window scores as JSON")
     s.add_argument("--plot", metavar="PNG", help="draw signal, score, threshold and events")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("test", help="build an app, run it in a simulator and compare with `zgen simulate`")
@@ -255,6 +260,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--subset", metavar="N/M", help="with --twister: run only the N-th of M slices (CI sharding)")
     s.add_argument("--timeout", type=float, help="seconds the firmware may run (default 300, or 1.5 x the "
                    "recording's duration where the simulator runs in real time)")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_test)
 
     s = sub.add_parser("check", help="the memory plan: flash and RAM on the board(s), before any build")
@@ -263,6 +270,8 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--board", help="plan for this board (default: the manifest's)")
     which.add_argument("--all-boards", action="store_true", help="plan for every catalogue board")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("model", help="model tools")
@@ -276,6 +285,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--manifest", required=True, help="whose feature pipeline and data calibrate the model")
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--data", help="CSV to calibrate with instead of the manifest's test data")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_model_convert)
 
     s = sub.add_parser("train", help="train the manifest's model template on CSV data, quantise to int8")
@@ -283,6 +294,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="model file (default: the manifest's model.file)")
     s.add_argument("--epochs", type=int, help="override train.epochs")
     s.add_argument("--seed", type=int, help="override train.seed")
+    s.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder outside the manifest's whose files the manifest may name (repeatable)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("doctor", help="what is installed (workspace, toolchains, simulators) and how to fix the rest")
@@ -300,6 +313,23 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from zgen.manifest import ALLOW_ENV
+
+    before = os.environ.get(ALLOW_ENV)
+    if getattr(args, "allow_path", None):
+        # Given on the command line: every manifest this command loads may name files there.
+        given = [str(Path(d).resolve()) for d in args.allow_path]
+        os.environ[ALLOW_ENV] = os.pathsep.join([p for p in (before or "").split(os.pathsep) if p] + given)
+    try:
+        return _run(args)
+    finally:
+        if before is None:
+            os.environ.pop(ALLOW_ENV, None)
+        else:
+            os.environ[ALLOW_ENV] = before
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except ZgenError as e:
@@ -315,7 +345,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # `zgen check ... | head`: the reader left; say nothing more (and not at exit either).
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

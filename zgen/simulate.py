@@ -47,13 +47,14 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
     if rec is None:
         raise ZgenError.at(str(m.path), *m.where(), "the manifest has no test data to simulate",
                            "add `test: {data: data/test.csv}` or pass --data CSV")
+    # Measured first, in a child process: a model TFLM crashes on is reported, not run in-process.
+    arena = arena or measure(m.model.path)
     cfg = runtime_config(m)
     pipe = _runtime.Pipeline(cfg)
     interp = interpreter(m.model.path)
     in_dtype = m.model.inputs[0].dtype
     in_shape = m.model.inputs[0].shape
     # The start line shows what the firmware on the manifest's board will print.
-    arena = arena or measure(m.model.path)
     arena_used = arena.used_on(m.board.arch, m.board.tflm_kernels)
     arena_size = plan_arena(m, arena, m.board.arch, m.board.tflm_kernels)
 

@@ -9,7 +9,7 @@ from zgen.codegen.lock import Lock, sha256
 from zgen.codegen.render import render
 from zgen.codegen.write import WriteReport, write_app
 from zgen.errors import ZgenError
-from zgen.manifest import Manifest
+from zgen.manifest import Manifest, allowed_roots
 from zgen.model.arena import measure
 from zgen.simulate import run
 
@@ -28,5 +28,7 @@ def generate(m: Manifest, app: Path, force: bool = False, dry_run: bool = False)
         manifest=os.path.relpath(m.path.resolve(), app),
         inputs={"manifest": sha256(m.path.read_bytes()), "model": m.model.sha256,
                 "data": sha256(m.recording.path.read_bytes())},
+        # The folders the user allowed the manifest to reach, for `zgen test` to load it again.
+        allow=[str(r) for r in allowed_roots(m.path)[1:]],
     )
     return write_app(app, rendered.files, lock, force=force, dry_run=dry_run), rendered.arena_size

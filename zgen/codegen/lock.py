@@ -34,10 +34,13 @@ class Lock:
     manifest: str  # path of the manifest, relative to the app
     inputs: dict[str, str] = field(default_factory=dict)  # role -> sha256
     files: dict[str, str] = field(default_factory=dict)  # app-relative path -> sha256 of zgen's version
+    allow: list[str] = field(default_factory=list)  # folders outside the manifest's the user allowed
 
     def dumps(self) -> str:
-        return json.dumps({"zgen": self.version, "manifest": self.manifest, "inputs": self.inputs,
-                           "files": dict(sorted(self.files.items()))}, indent=2) + "\n"
+        d = {"zgen": self.version, "manifest": self.manifest, "inputs": self.inputs}
+        if self.allow:
+            d["allow"] = self.allow
+        return json.dumps({**d, "files": dict(sorted(self.files.items()))}, indent=2) + "\n"
 
     @classmethod
     def read(cls, app: Path) -> "Lock | None":
@@ -46,7 +49,7 @@ class Lock:
         if not path.is_file():
             return None
         d = json.loads(path.read_text())
-        return cls(d["zgen"], d["manifest"], d.get("inputs", {}), d.get("files", {}))
+        return cls(d["zgen"], d["manifest"], d.get("inputs", {}), d.get("files", {}), d.get("allow", []))
 
 
 def base_path(rel: str) -> str:

@@ -249,7 +249,7 @@ def _peek_lock(app: Path) -> Lock | None:
     if not path.is_file():
         return None
     d = json.loads(path.read_text())
-    return Lock(d["zgen"], d["manifest"], d.get("inputs", {}), d.get("files", {}))
+    return Lock(d["zgen"], d["manifest"], d.get("inputs", {}), d.get("files", {}), d.get("allow", []))
 
 
 def _commit(app: Path, replace: dict[str, bytes], remove: list[str], step: _Steps) -> None:

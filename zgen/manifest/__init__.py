@@ -6,6 +6,7 @@ raises ZgenError listing every problem as FILE:LINE:COL: what; fix.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,8 +151,28 @@ class Manifest:
         return out
 
 
+# Folders a manifest's paths may reach besides its own folder tree, given by the user: zgen's
+# --allow-path (which sets this for the process) or the environment.
+ALLOW_ENV = "ZGEN_ALLOW_PATH"
+OUTSIDE_FIX = ("keep the file in the manifest's folder tree, or allow its folder explicitly with "
+               f"--allow-path DIR (or {ALLOW_ENV}=DIR)")
+
+
+def allowed_roots(manifest: Path | str, extra: tuple[str, ...] = ()) -> list[Path]:
+    """The folders a manifest's paths may resolve into: its own folder's tree, and those allowed."""
+    given = [p for p in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if p] + list(extra)
+    return [Path(manifest).absolute().parent.resolve(), *(Path(p).resolve() for p in given)]
+
+
+def outside(path: Path, roots: list[Path]) -> bool:
+    """Whether `path`, symlinks followed, lies outside every root: a manifest from elsewhere must
+    not make zgen read (and embed in firmware) or write files beyond what the user let it."""
+    resolved = Path(path).resolve()
+    return not any(resolved.is_relative_to(root) for root in roots)
+
+
 def load_manifest(path: Path | str, board: str | None = None, data: Path | None = None,
-                  features_only: bool = False) -> Manifest:
+                  features_only: bool = False, allow: tuple[str, ...] = ()) -> Manifest:
     """Load and fully validate a manifest. `board` and `data` override the manifest's.
 
     features_only: skip the model and post-processing checks (model may be None),
@@ -176,4 +197,5 @@ def load_manifest(path: Path | str, board: str | None = None, data: Path | None 
     problems = schema_check.validate(doc, filename)
     if problems:
         raise ZgenError(problems)
-    return check(path, doc, board_override=board, data_override=data, features_only=features_only)
+    return check(path, doc, board_override=board, data_override=data, features_only=features_only,
+                 roots=allowed_roots(path, allow))

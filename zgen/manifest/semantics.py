@@ -3,12 +3,13 @@ manifest value it concerns, so the user can go straight there."""
 from __future__ import annotations
 
 import difflib
+import math
 from pathlib import Path
 
 from zgen import boards
 from zgen.data import load_recording
 from zgen.errors import Problem, ZgenError
-from zgen.manifest import Decision, Feature, Manifest, Sensor
+from zgen.manifest import OUTSIDE_FIX, Decision, Feature, Manifest, Sensor, allowed_roots, outside
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
@@ -18,10 +19,11 @@ MODEL_DTYPES = ("int8", "uint8", "float32")
 
 
 class _Checker:
-    def __init__(self, path: Path, doc: Located):
+    def __init__(self, path: Path, doc: Located, roots: list[Path]):
         self.path = path
         self.file = str(path)
         self.doc = doc
+        self.roots = roots
         self.problems: list[Problem] = []
 
     def add(self, at: tuple, message: str, fix: str, key: bool = False) -> None:
@@ -33,6 +35,9 @@ class _Checker:
         for p in at:
             rel = rel[p]
         full = (self.path.parent / rel).resolve()
+        if outside(full, self.roots):
+            self.add(at, f"{what} '{rel}' is outside the manifest's folder ({full})", OUTSIDE_FIX)
+            return None
         if not full.is_file():
             self.add(at, f"{what} '{rel}' does not exist (looked for {full})",
                      "paths are relative to the manifest's folder; fix the path or create the file")
@@ -211,6 +216,12 @@ def _model(c: _Checker, m_raw: dict):
         if t.per_channel:
             c.add(at, f"{path.name}: the {role} tensor is quantised per channel", "quantise it per tensor")
             return path, None
+        lo, hi = {"int8": (-128, 127), "uint8": (0, 255)}.get(t.dtype, (0, 0))
+        if t.dtype != "float32" and not (lo <= t.zero_point <= hi and math.isfinite(t.scale) and t.scale > 0):
+            c.add(at, f"{path.name}: the {role} tensor's quantisation is broken (scale {t.scale}, zero point "
+                      f"{t.zero_point}; {t.dtype} needs a scale > 0 and a zero point in [{lo}, {hi}])",
+                  "re-export the model (the file is corrupt, or was edited)")
+            return path, None
     return path, info
 
 
@@ -260,8 +271,8 @@ def _decision(c: _Checker, raw: list, info) -> Decision | None:
 
 
 def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,
-          features_only: bool = False) -> Manifest:
-    c = _Checker(path, doc)
+          features_only: bool = False, roots: list[Path] | None = None) -> Manifest:
+    c = _Checker(path, doc, roots if roots is not None else allowed_roots(path))
     raw = doc.data
     if board_override:
         board = boards.get(board_override)

@@ -59,7 +59,7 @@ class Build:
     @cached_property
     def manifest(self) -> Manifest:
         lock = Lock.read(self.app)
-        return load_manifest((self.app / lock.manifest).resolve())
+        return load_manifest((self.app / lock.manifest).resolve(), allow=tuple(lock.allow))
 
     @property
     def replay(self) -> bool:

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zgen.errors import ToolError
+from zgen.errors import ZgenError
 from zgen.model.tflite import read_model
 from zgen.model.tflm_layout import KERNEL_SETS, TFLM_REVISION, Replay, replay, unsupported
 
@@ -97,35 +97,45 @@ _LINE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
 _CATEGORY = re.compile(r"'([^']+)' used (\d+) bytes with alignment overhead \(requested \d+ bytes for (\d+) ")
 
 
-_measured: dict[str, ArenaMeasurement] = {}
+_host: dict[str, tuple[dict, dict]] = {}
 
 
 def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
-    """The model's arena, measured once per content in this process (a `zgen new` asks twice)."""
+    """The model's arena: TFLM's host interpreter's figures (measured once per model content in
+    this process: a `zgen new` asks twice) and the target replays."""
     import hashlib
 
     key = hashlib.sha256(Path(model).read_bytes()).hexdigest()
-    if key not in _measured:
-        _measured[key] = _measure(model, timeout)
-    return _measured[key]
+    if key not in _host:
+        _host[key] = _measure_host(model, timeout)
+    found, categories = _host[key]
+    info = read_model(model)
+    return ArenaMeasurement(found["total"], found["head"], found["tail"], categories,
+                            {k: replay(info, k) for k in KERNEL_SETS},
+                            {k: unsupported(info, k) for k in KERNEL_SETS})
 
 
-def _measure(model: Path, timeout: float) -> ArenaMeasurement:
+def _measure_host(model: Path, timeout: float) -> tuple[dict, dict]:
+    """TFLM's host interpreter in a child process (a corrupt model may crash it, not zgen)."""
     proc = subprocess.run(
         [sys.executable, "-m", "zgen.model.arena", str(model)],
         capture_output=True, text=True, timeout=timeout,
     )
     found = {k: int(v) for k, v in _LINE.findall(proc.stderr + proc.stdout)}
+    if proc.returncode < 0:  # TFLM crashed or aborted on the model: the file is bad, zgen lives on
+        import signal
+
+        name = signal.Signals(-proc.returncode).name
+        raise ZgenError.at(str(model), None, None, f"TFLM's interpreter crashed ({name}) on this model",
+                           "re-export the model (a complete .tflite that TFLM runs); "
+                           "`zgen model inspect` shows what zgen can read of it")
     if proc.returncode != 0 or set(found) != {"total", "head", "tail"}:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise ToolError(
-            f"measuring the arena of {model} failed (exit {proc.returncode}): " + " | ".join(tail)
-        )
+        tail = [l for l in (proc.stderr or proc.stdout).strip().splitlines() if l.strip()][-3:]
+        raise ZgenError.at(str(model), None, None,
+                           "TFLM's interpreter cannot run this model (" + " | ".join(tail)[-300:] + ")",
+                           "re-export it with the ops and types TFLM supports (`zgen model inspect` lists them)")
     categories = {name: (int(used), int(n)) for name, used, n in _CATEGORY.findall(proc.stderr + proc.stdout)}
-    info = read_model(model)
-    return ArenaMeasurement(found["total"], found["head"], found["tail"], categories,
-                            {k: replay(info, k) for k in KERNEL_SETS},
-                            {k: unsupported(info, k) for k in KERNEL_SETS})
+    return found, categories
 
 
 def _child(path: str) -> int:

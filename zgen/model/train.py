@@ -22,7 +22,7 @@ import numpy as np
 
 from zgen.data import Recording, load_recording
 from zgen.errors import Problem, ToolError, ZgenError
-from zgen.manifest import Decision, Manifest, load_manifest
+from zgen.manifest import OUTSIDE_FIX, Decision, Manifest, allowed_roots, load_manifest, outside
 from zgen.model.convert import full_int8
 from zgen.model.ops import target_limits
 from zgen.model.tflite import read_model
@@ -61,11 +61,13 @@ def load_spec(m: Manifest) -> TrainSpec:
         raise ZgenError.at(str(m.path), line, col, f"the {raw['template']} template takes {want}",
                            "see `zgen schema` (train.data)")
     problems, resolved = [], {}
+    roots = allowed_roots(m.path)
     suffix = ".wav" if m.microphone else ".csv"
     for label, files in data.items():
         paths = []
         for i, rel in enumerate(files):
             at = ("train", "data", label, i) if label else ("train", "data", i)
+            start = len(paths)
             path = (m.path.parent / rel).resolve()
             if glob.has_magic(rel):
                 # A pattern (data/train/yes/*.wav): its files, sorted, so the order is the same everywhere.
@@ -91,6 +93,12 @@ def load_spec(m: Manifest) -> TrainSpec:
                     problems.append(Problem(str(m.path), line, col, f"training data '{rel}' does not exist",
                                             "paths are relative to the manifest's folder"))
                 paths.append(path)
+            for f in paths[start:]:
+                if outside(f, roots):
+                    line, col = m.where(*at)
+                    problems.append(Problem(str(m.path), line, col, f"training data '{rel}' reaches outside the "
+                                            f"manifest's folder ({f})", OUTSIDE_FIX))
+                    break
         resolved[label] = paths
     if problems:
         raise ZgenError(problems)
@@ -248,10 +256,16 @@ def train(manifest: Path, out: Path | None = None, epochs: int | None = None, se
     warnings.filterwarnings("ignore", message="Statistics for quantized inputs", category=UserWarning)
 
     m = load_manifest(manifest, features_only=True)
+    if out is None:  # the manifest's model.file: written only inside the allowed folders
+        out = (m.path.parent / m.doc.data["model"]["file"]).resolve()
+        if outside(out, allowed_roots(m.path)):
+            raise ZgenError.at(str(m.path), *m.where("model", "file"), f"model file '{m.doc.data['model']['file']}' "
+                               f"is outside the manifest's folder ({out}): zgen train would write it there",
+                               OUTSIDE_FIX + ", or give the output with -o")
+    out = Path(out)
     spec = load_spec(m)
     spec.epochs = epochs or spec.epochs
     spec.seed = spec.seed if seed is None else seed
-    out = Path(out) if out else (m.path.parent / m.doc.data["model"]["file"]).resolve()
     x, y, labels = _dataset(m, spec)
     classes = len(labels)
     rng = np.random.default_rng(spec.seed)

@@ -40,7 +40,7 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float | Non
         raise ZgenError(Problem(str(app), None, None, "is not a zgen app (no zgen.lock)",
                                 "give the folder `zgen new` wrote"))
     manifest_path = (app / lock.manifest).resolve()
-    m = load_manifest(manifest_path)
+    m = load_manifest(manifest_path, allow=tuple(lock.allow))
     stale = [role for role, path in (("manifest", m.path), ("model", m.model.path), ("data", m.recording.path))
              if lock.inputs.get(role) != sha256(Path(path).read_bytes())]
     if stale:
