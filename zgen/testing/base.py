@@ -21,6 +21,9 @@ from zgen.workspace import Workspace, toolchain_env
 
 RUNNERS: dict[str, type["SimRunner"]] = {}
 _WARNING = re.compile(r"^(?P<file>[^\s:]+):\d+:\d+: warning: ", re.M)
+# Kconfig's (a value a .conf or defconfig assigned and did not get, an unknown symbol...): the whole
+# first line, which names the symbol.
+_KCONFIG_WARNING = re.compile(r"^warning: \S+ \(defined at [^)]*\).*$|^warning: attempt to assign.*$", re.M)
 _MEMORY = re.compile(r"^\s*(FLASH|RAM|SRAM):\s+(\d+)\s+(B|KB|MB)\s+(\d+)\s+(B|KB|MB|GB)", re.M)
 
 
@@ -108,7 +111,8 @@ class SimRunner:
                             f"{self.build_dir / 'zgen-build.log'}")
         stamp.write_bytes(lock)
         app = str(self.app)
-        warnings = sorted({m.group(0).strip() for m in _WARNING.finditer(log) if m.group("file").startswith(app)})
+        warnings = sorted({m.group(0).strip() for m in _WARNING.finditer(log) if m.group("file").startswith(app)}
+                          | {m.group(0).strip() for m in _KCONFIG_WARNING.finditer(log)})
         memory = {m.group(1): (_bytes(m.group(2), m.group(3)), _bytes(m.group(4), m.group(5)))
                   for m in _MEMORY.finditer(log)}
         linker_map = self.build_dir / "zephyr" / "zephyr.map"

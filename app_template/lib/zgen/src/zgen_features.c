@@ -224,7 +224,7 @@ static uint32_t audio_frontend(struct zgen_pipeline *p, const struct zgen_featur
 	for (uint32_t i = 0; i < rows; i++) {
 		float v = x[i];
 
-		v = v > 32767.0f ? 32767.0f : (v < -32768.0f ? -32768.0f : v);
+		v = zgen_clampf(v, -32768.0f, 32767.0f);
 		frame[i] = (int16_t)(int32_t)v;
 	}
 	zgen_afe_frame(f->arg, f->tab, &p->state_words[f->state], afe_scratch, frame, codes);
@@ -301,7 +301,7 @@ static void quantize_one(const struct zgen_tensor *t, float x, void *out, uint32
 	int32_t q;
 
 	/* Clamp before converting: float-to-int overflow is undefined. */
-	v = v > 65536.0f ? 65536.0f : (v < -65536.0f ? -65536.0f : v);
+	v = zgen_clampf(v, -65536.0f, 65536.0f);
 	q = (int32_t)(v >= 0.0f ? v + 0.5f : v - 0.5f) + t->zero_point;
 	q = q < lo ? lo : (q > hi ? hi : q);
 	if (t->dtype == ZGEN_DTYPE_INT8) {

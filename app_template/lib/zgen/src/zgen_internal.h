@@ -30,6 +30,16 @@ uint32_t zgen_matrix(const struct zgen_feature *f, const float *in, float *out);
  * libc): x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m by its atanh series. */
 float zgen_logf(float x);
 
+/* x limited to [lo, hi] before a float-to-integer conversion (undefined in C for a NaN or a value
+ * out of range): a NaN (a sensor's, or inf - inf in a step) becomes 0. */
+static inline float zgen_clampf(float x, float lo, float hi)
+{
+	if (x != x) {
+		return 0.0f;
+	}
+	return x < lo ? lo : (x > hi ? hi : x);
+}
+
 /* Dequantised element i of a model tensor. */
 float zgen_tensor_get(const struct zgen_tensor *t, const void *data, uint32_t i);
 
