@@ -77,6 +77,11 @@ def test_sample_builds_within_its_plan(firmware_workspace, sample, board_name):
     app = _app(sample)
     build = _Build(app, board, firmware_workspace, replay_overlay).build(timeout=3600)
     assert not build.warnings, build.warnings
+    if board.arch != "posix":  # read from the image: nothing allocates after start-up
+        from zgen.memory.heap import report as heap_report
+
+        heap = heap_report(build.build_dir / "zephyr" / "zephyr.elf")
+        assert heap.ok, heap.summary()
     b = Build(build.build_dir)
     assert b.replay == (board.simulated or replay_overlay)
     # The kernel clock the catalogue claims, and the tick zgen chose for the sampling rate (a

@@ -1,6 +1,8 @@
 """One `zgen test` run: build, simulate, compare, report."""
 from __future__ import annotations
 
+import subprocess
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -66,7 +68,19 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float | Non
     got = result.lines if ends else result.lines[:len(expected)]  # what followed the last window
     cmp = compare(expected, got, f"{sim} ({target.name})")
 
-    problems = [f"compiler warning in generated code: {w}" for w in build.warnings]
+    problems = [f"build warning: {w}" for w in build.warnings]
+    elf = build.build_dir / "zephyr" / "zephyr.elf"
+    if target.arch != "posix" and elf.is_file():
+        from zgen.memory.heap import report as heap_report
+
+        try:
+            heap = heap_report(elf)
+        except (FileNotFoundError, OSError, subprocess.CalledProcessError) as e:
+            say(f"heap: not checked ({e})")
+        else:
+            say(f"heap: {heap.summary()}")
+            if not heap.ok:
+                problems.append(f"the image can allocate after start-up: {heap.summary()}")
     if result.failure:
         problems.append(result.failure)
     if not result.finished:
