@@ -31,6 +31,7 @@ def cmd_new(args) -> int:
                "is about 4x smaller and much faster on a Cortex-M; `zgen model convert` makes one"])
     out = Path(args.output) if args.output else Path.cwd() / m.name
     report, arena = generate(m, out, force=args.force, dry_run=args.dry_run)
+    _warn(report.warnings)
     if report.recovered == "completed":
         print(f"{out}: completed the update an interrupted zgen had committed")
     elif report.recovered == "discarded":

@@ -48,6 +48,13 @@ def checks() -> list[Check]:
     else:
         out.append(Check("Zephyr workspace", True, f"{ws.topdir} (Zephyr {ws.version}, found by {ws.found_by})",
                          needed_for="zgen test"))
+        mismatch = ws.pin_mismatch()
+        rev = ws.tflm_revision
+        out.append(Check("Zephyr and TFLM revisions", mismatch is None,
+                         mismatch or f"Zephyr {ws.version}, TFLM {rev[:8] if rev else '(not found)'}: zgen's",
+                         "west update to Zephyr v3.7.1's manifest (zgen's arena replay, op tables and memory plan "
+                         "hold there; elsewhere generated arenas fall back to the host's total + 25 %)",
+                         "exact arenas and memory plans"))
         tflm = ws.tflite_micro
         out.append(Check("tflite-micro module", bool(tflm), str(tflm) if tflm else "not in the workspace",
                          "west config manifest.group-filter -- +optional && west update tflite-micro",

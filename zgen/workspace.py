@@ -43,6 +43,33 @@ class Workspace:
         return None
 
     @property
+    def tflm_revision(self) -> str | None:
+        """The commit the tflite-micro module is checked out at (None: not a git checkout)."""
+        tflm = self.tflite_micro
+        if tflm is None:
+            return None
+        try:
+            out = subprocess.run(["git", "-C", str(tflm), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                 timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        rev = out.stdout.strip()
+        return rev if out.returncode == 0 and len(rev) == 40 else None
+
+    def pin_mismatch(self) -> str | None:
+        """What differs from the Zephyr and TFLM revisions zgen's arena replay, op tables and memory
+        measurements were made with, e.g. "Zephyr 3.6.0 (zgen's: 3.7.1)"; None when both match."""
+        from zgen.model.ops import TFLM_REVISION
+
+        differ = []
+        if self.version != ZEPHYR_REVISION.lstrip("v"):
+            differ.append(f"Zephyr {self.version} (zgen's: {ZEPHYR_REVISION.lstrip('v')})")
+        rev = self.tflm_revision
+        if self.tflite_micro is not None and rev != TFLM_REVISION:
+            differ.append(f"TFLM {rev[:8] if rev else 'of unknown revision'} (zgen's: {TFLM_REVISION[:8]})")
+        return " and ".join(differ) or None
+
+    @property
     def cmsis_nn(self) -> Path | None:
         """The cmsis-nn module: CMSIS-NN's kernels for cores with DSP."""
         p = self.topdir / "modules/lib/cmsis-nn"

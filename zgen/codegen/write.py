@@ -50,6 +50,7 @@ class WriteReport:
     kept_unused: list[str] = field(default_factory=list)       # no longer generated, but edited: left alone
     recovered: str | None = None                               # an interrupted update completed or discarded
     diffs: dict[str, str] = field(default_factory=dict)        # --dry-run: what would change, per file
+    warnings: list[str] = field(default_factory=list)          # said before the summary
 
 
 class _Steps:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,13 @@ class ArenaMeasurement:
     # Cortex-M, or None when the replay does not cover the model, with why.
     targets: dict = field(default_factory=dict)
     gaps: dict = field(default_factory=dict)
+    # Set when the workspace is not the Zephyr / TFLM the replay was made for: why. The plan is
+    # then the host's total plus FOREIGN_MARGIN, for every target.
+    foreign: str | None = None
+
+    def on_foreign_workspace(self, why: str) -> "ArenaMeasurement":
+        """This measurement for a workspace at other revisions than zgen's replay holds for."""
+        return dataclasses.replace(self, targets={}, gaps={}, foreign=why)
 
     @property
     def target(self) -> Replay | None:
@@ -61,6 +69,8 @@ class ArenaMeasurement:
         r = self._replay(arch, kernels)
         if r is not None:
             return max(self.used_on(arch, kernels), r.transient)
+        if self.foreign:
+            return -(-self.total * (100 + FOREIGN_MARGIN_PERCENT) // 100)
         if self.target is None:
             return self.total
         # Other 32-bit targets (native_sim's i386, RV32) are not replayed; the
@@ -83,10 +93,20 @@ class ArenaMeasurement:
             kind = " with CMSIS-NN kernels" if kernels == "cmsis-nn" else ""
             return (f"head {self.head} B measured by TFLM's host interpreter{scratch} + tail {r.tail} B "
                     f"replayed for Cortex-M{kind} (TFLM {TFLM_REVISION}){why}, rounded up to {ALIGN} B")
+        if self.foreign:
+            return (f"{self.total} B measured by TFLM's 64-bit host interpreter + {FOREIGN_MARGIN_PERCENT} %, "
+                    f"rounded up to {ALIGN} B: the workspace has {self.foreign}, where zgen's replay of "
+                    f"TFLM {TFLM_REVISION}'s allocations does not hold")
         gap = self.gaps.get(kernels)
         why = f" ({gap})" if arch == "arm" and gap else ""
         return (f"{self.total} B measured by TFLM's 64-bit host interpreter, an upper bound of a 32-bit "
                 f"target's need{why}, rounded up to {ALIGN} B")
+
+
+# On a workspace at other Zephyr / TFLM revisions: the 64-bit host's total (an upper bound of a
+# 32-bit target's use at the pinned revision: bench/arena.py) plus this, for what another TFLM may
+# allocate more (a persistent buffer added to a kernel, a larger struct).
+FOREIGN_MARGIN_PERCENT = 25
 
 
 def round_up(size: int) -> int:

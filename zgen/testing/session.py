@@ -53,7 +53,12 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float | Non
     if target is None:
         raise ZgenError(Problem("--board", None, None, f"board '{board}' is not in the catalogue",
                                 "`zgen boards` lists the boards"))
-    runner = runner_cls(app, target, require_workspace())
+    ws = require_workspace()
+    mismatch = ws.pin_mismatch()
+    if mismatch:
+        say(f"warning: the workspace at {ws.topdir} has {mismatch}: zgen's arena replay and memory plan were "
+            "measured on zgen's revisions (apps generated here use a safe arena bound)")
+    runner = runner_cls(app, target, ws)
     if not runner.supports(target):
         raise ToolError(f"{sim} cannot run {target.name}; boards it runs: "
                         + ", ".join(b.name for b in boards.catalogue().values() if runner.supports(b)))
