@@ -521,6 +521,18 @@ static PyObject *Pipeline_read_error_line(PipelineObject *self, PyObject *args)
 	return PyUnicode_FromString(line);
 }
 
+static PyObject *Pipeline_overrun_line(PipelineObject *self, PyObject *args)
+{
+	unsigned long missed;
+	char line[ZGEN_LINE_MAX];
+
+	if (!PyArg_ParseTuple(args, "k", &missed)) {
+		return NULL;
+	}
+	zgen_line_overrun(&self->pipe, line, (uint32_t)missed);
+	return PyUnicode_FromString(line);
+}
+
 static PyObject *Pipeline_end_line(PipelineObject *self, PyObject *Py_UNUSED(ignored))
 {
 	char line[ZGEN_LINE_MAX];
@@ -542,6 +554,8 @@ static PyMethodDef Pipeline_methods[] = {
 	 "start_line(version, app, model_hash, arena_used, arena_size) -> str"},
 	{"read_error_line", (PyCFunction)Pipeline_read_error_line, METH_VARARGS,
 	 "read_error_line(err) -> str"},
+	{"overrun_line", (PyCFunction)Pipeline_overrun_line, METH_VARARGS,
+	 "overrun_line(missed) -> str"},
 	{"end_line", (PyCFunction)Pipeline_end_line, METH_NOARGS, "end_line() -> str"},
 	{NULL, NULL, 0, NULL},
 };

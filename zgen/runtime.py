@@ -24,6 +24,40 @@ def windows(pipe, recording: Recording):
             yield out
 
 
+def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0):
+    """The firmware's main loop on the host, with the replay sensor's injected faults: yields
+    ("line", text) for a read error or an overrun, ("decision", (model_input, features)) for each
+    decision, in the order the firmware prints them."""
+    import errno
+
+    values = np.ascontiguousarray(recording.sensor_values())
+    k = 0
+
+    def run(stop: int):
+        block = values[k:stop].tobytes()
+        i = 0
+        while True:
+            i, ready = pipe.push(block, i)
+            if not ready:
+                return
+            out = pipe.features()
+            if out is not None:
+                yield "decision", out
+
+    for f in faults:
+        yield from run(f.sample)
+        if f.kind == "read_errors":
+            for _ in range(f.amount):  # each failed read costs its sample
+                yield "line", pipe.read_error_line(-errno.EIO)
+            k = f.sample + f.amount
+        elif f.kind == "drop":
+            k = f.sample + f.amount
+        else:  # stall_ms: the periods the sampler misses while that read blocks
+            k = f.sample
+            yield "line", pipe.overrun_line(max(1, int(f.amount * rate_hz / 1000) - 1))
+    yield from run(len(values))
+
+
 def extract_features(m: Manifest, recording: Recording) -> np.ndarray:
     """float32 [windows, features]: the feature vectors the firmware computes
     for each window of `recording` (needs no model)."""

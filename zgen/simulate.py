@@ -15,7 +15,7 @@ from zgen.errors import ZgenError
 from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure, round_up
 from zgen.pipeline import runtime_config
-from zgen.runtime import interpreter, windows
+from zgen.runtime import interpreter, stream
 
 
 @dataclass
@@ -60,7 +60,11 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
-    for model_in, feats in windows(pipe, rec):
+    for kind, item in stream(pipe, rec, m.faults if recording is None else (), m.rate_hz):
+        if kind == "line":
+            sim.lines.append(item)
+            continue
+        model_in, feats = item
         interp.set_input(np.frombuffer(model_in, dtype=in_dtype).reshape(in_shape), 0)
         interp.invoke()
         raw_out = np.ascontiguousarray(interp.get_output(0))

@@ -198,6 +198,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "block_samples": m.window_stride, "block_count": 8, "read_timeout_ms": 1000,
         "pcm_body": _c_values(m.recording.micro[:, 0] // 1_000_000, 16) if m.microphone else "",
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
+        "faults": [{"sample": f.sample, "amount": f.amount, "kind": f.kind} for f in m.faults],
         # twister's limit per scenario (default 60 s): some boards replay in real time
         "replay_timeout": max(60, int(1.5 * m.recording.samples / m.rate_hz) + 60),
         "sim_boards": sim_boards(), "board_stem": m.board.file_stem,

@@ -59,6 +59,14 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Fault:
+    """A fault the replay sensor injects at a sample of the test recording."""
+    sample: int
+    kind: str   # read_errors | drop | stall_ms
+    amount: int  # reads, samples, or milliseconds
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: Path
     doc: yamlpos.Located
@@ -82,6 +90,7 @@ class Manifest:
     frame_stride: int = 0
     chain: tuple = ()  # zgen.steps.CStep records of the feature chain
     feature_shape: object = None  # zgen.steps.Shape of one window's (frame's) features
+    faults: tuple[Fault, ...] = ()  # test.faults, by sample
 
     @property
     def channels(self) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from zgen import boards
 from zgen.data import load_recording
 from zgen.errors import Problem, ZgenError
-from zgen.manifest import OUTSIDE_FIX, Decision, Feature, Manifest, Sensor, allowed_roots, outside
+from zgen.manifest import OUTSIDE_FIX, Decision, Fault, Feature, Manifest, Sensor, allowed_roots, outside
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
@@ -360,6 +360,9 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
             raise ZgenError.at(str(test_data), None, None,
                                f"{recording.samples} samples is less than one decision needs ({need})",
                                "record more data or shorten the window")
+    faults = _faults(c, raw.get("test", {}).get("faults", []), recording, sensors)
+    if c.problems:
+        raise ZgenError(c.problems)
 
     return Manifest(
         path=path, doc=doc, name=raw["name"], board=board, sensors=tuple(sensors),
@@ -367,4 +370,34 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
         model_path=model_path, arena=raw["model"].get("arena", "auto"), decision=decision,
         log=log, leds=tuple(leds), test_data=test_data, model=info, recording=recording,
         frame_count=frame_count, frame_stride=frame_stride, chain=tuple(records), feature_shape=shape,
+        faults=faults,
     )
+
+
+def _faults(c: _Checker, raw: list, recording, sensors) -> tuple[Fault, ...]:
+    """test.faults: inside the recording, not overlapping, and visible (a stall longer than two
+    sample periods, or the sampler never misses one)."""
+    out = []
+    if raw and sensors and sensors[0].kind.name == "microphone":
+        c.add(("test", "faults"), "faults are injected by the replay sensor; the replay microphone does not "
+              "inject them yet", "remove test.faults from this microphone manifest", key=True)
+        return ()
+    rate = sensors[0].rate_hz if sensors else 1.0
+    busy = []
+    for i, f in enumerate(raw):
+        kind = next(k for k in f if k != "sample")
+        fault = Fault(f["sample"], kind, f[kind])
+        span = fault.amount if kind != "stall_ms" else 1
+        at = ("test", "faults", i)
+        if recording is not None and fault.sample + span > recording.samples:
+            c.add(at + ("sample",), f"the fault at sample {fault.sample} reaches past the recording's "
+                  f"{recording.samples} samples", "put it inside the test data")
+        if kind == "stall_ms" and fault.amount * rate / 1000 < 2:
+            c.add(at + (kind,), f"a {fault.amount} ms stall is under two sample periods at {rate:g} Hz: the "
+                  "sampler would not miss one", f"stall for at least {int(2000 / rate) + 1} ms")
+        for j, (s0, s1) in busy:
+            if fault.sample < s1 and s0 < fault.sample + span:
+                c.add(at, f"this fault overlaps test.faults[{j}]", "move one of them")
+        busy.append((i, (fault.sample, fault.sample + span)))
+        out.append(fault)
+    return tuple(sorted(out, key=lambda f: f.sample))

@@ -17,6 +17,22 @@ struct zgen_replay_stream {
 extern const struct zgen_replay_stream zgen_replay_streams[];
 extern const uint32_t zgen_replay_stream_count;
 
+/* Faults the manifest's test section declares, by recording sample (test.faults). */
+enum zgen_replay_fault_kind {
+	ZGEN_FAULT_READ_ERRORS, /* the next `amount` reads fail with -EIO; their samples are lost */
+	ZGEN_FAULT_DROP,        /* `amount` samples never arrive (no error: later ones shift) */
+	ZGEN_FAULT_STALL_MS,    /* that sample's read blocks for `amount` ms */
+};
+
+struct zgen_replay_fault {
+	uint32_t sample;
+	uint32_t amount;
+	uint8_t kind; /* enum zgen_replay_fault_kind */
+};
+
+extern const struct zgen_replay_fault zgen_replay_faults[];
+extern const uint32_t zgen_replay_fault_count;
+
 /* Microphone apps: the recording's 16-bit PCM, mono. */
 extern const int16_t zgen_replay_pcm[];
 extern const uint32_t zgen_replay_pcm_samples;

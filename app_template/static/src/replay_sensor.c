@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <zephyr/device.h>
 #include <zephyr/drivers/sensor.h>
+#include <zephyr/kernel.h>
 
 #include "replay.h"
 
@@ -19,10 +20,19 @@ struct replay_config {
 struct replay_data {
 	uint32_t next;    /* sample returned by the next fetch */
 	uint32_t current; /* sample channel_get() returns */
+	uint32_t fault;   /* the first of zgen_replay_faults not yet behind `next` */
 	bool fetched;
+	bool stalled;     /* the current fault's stall happened */
 };
 
 static const int32_t pow10_micro[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+
+static uint32_t cfg_stream(const struct device *dev)
+{
+	const struct replay_config *cfg = dev->config;
+
+	return cfg->stream;
+}
 
 static const struct zgen_replay_stream *stream_of(const struct device *dev)
 {
@@ -38,6 +48,37 @@ static int replay_sample_fetch(const struct device *dev, enum sensor_channel cha
 
 	if (chan != SENSOR_CHAN_ALL && chan != s->channel) {
 		return -ENOTSUP;
+	}
+	/* Injected faults (test.faults), sample by sample: every stream keeps its own place, so the
+	 * streams stay aligned (the app fetches each even after one failed). */
+	while (d->fault < zgen_replay_fault_count) {
+		const struct zgen_replay_fault *f = &zgen_replay_faults[d->fault];
+		uint32_t span = f->kind == ZGEN_FAULT_STALL_MS ? 1U : f->amount;
+
+		if (d->next >= f->sample + span) {
+			d->fault++;
+			d->stalled = false;
+			continue;
+		}
+		if (d->next < f->sample) {
+			break;
+		}
+		if (f->kind == ZGEN_FAULT_READ_ERRORS) {
+			d->next++;
+			d->fetched = false;
+			return -EIO;
+		}
+		if (f->kind == ZGEN_FAULT_DROP) {
+			d->next = f->sample + f->amount;
+			continue;
+		}
+		if (!d->stalled) {
+			d->stalled = true;
+			if (cfg_stream(dev) == 0U) { /* one stall per sample, not one per stream */
+				k_busy_wait(f->amount * 1000U);
+			}
+		}
+		break;
 	}
 	if (d->next >= s->samples) {
 		return -ENODATA;
