@@ -24,6 +24,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 REFERENCE = REPO.parent / "shared" / "reference" / "models"
+# The probe manifests made here name reference and sample models in place: allowed.
+os.environ["ZGEN_ALLOW_PATH"] = os.pathsep.join([str(REPO.parent / "shared" / "reference"), str(REPO)])
 OUT = HERE / "out"
 # One app folder per board, reused: rebuilds are incremental and ccache hits.
 PROBES = Path(os.environ.get("ZGEN_ARENA_PROBE_DIR", Path.home() / ".cache" / "zgen" / "arena-probe"))

@@ -289,7 +289,8 @@ def test_replay_source_reads_every_remaining_kind(app, tmp_path_factory):
                      300 + 150 * np.sin(0.05 * t) + rng.normal(0, 5, n)], axis=1)
     (work / "kinds.csv").write_text("compass_x,compass_y,compass_z,ambient\n" + "".join(
         f"{a:.6f},{b:.6f},{c:.6f},{d:.3f}\n" for a, b, c, d in rows))
-    (work / "kinds.yaml").write_text(KINDS_MANIFEST.replace("MODEL", str(ANOMALY.parent / "model/anomaly.tflite")))
+    shutil.copy(ANOMALY.parent / "model/anomaly.tflite", work / "anomaly.tflite")  # beside its manifest
+    (work / "kinds.yaml").write_text(KINDS_MANIFEST.replace("MODEL", "anomaly.tflite"))
     out_app = work / "app"
     assert main(["new", str(work / "kinds.yaml"), "-o", str(out_app), "--force"]) == 0
     out = run_test(out_app, "native_sim", say=lambda s: None, timeout=600)

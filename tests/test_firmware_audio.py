@@ -7,6 +7,8 @@ CMSIS-NN kernels), print exactly `zgen simulate`'s event lines.
 Needs a Zephyr 3.7 workspace; skipped with the reason otherwise (-m firmware)."""
 from __future__ import annotations
 
+import shutil
+
 import wave
 from pathlib import Path
 
@@ -84,7 +86,8 @@ def _excerpt(name: str, seconds: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     sample = REPO / "samples" / name
     text = (sample / f"{name}.yaml").read_text().split("\ntrain:")[0]
-    text = text.replace("file: model/", f"file: {sample}/model/")
+    # The model beside the excerpt's manifest (a manifest reads nothing outside its folder).
+    shutil.copytree(sample / "model", folder / "model", dirs_exist_ok=True)
     if name == "keyword":
         with wave.open(str(sample / "data/test.wav")) as w:
             frames = w.readframes(seconds * w.getframerate())
