@@ -45,3 +45,29 @@ def test_the_firmware_reports_faults_and_carries_on(faulty_app, sim, board):
     assert sum("read_error=-5" in l for l in lines) == 3
     assert any(l.startswith("zgen: t=2947 overrun=") for l in lines)
     assert lines[-1].startswith("zgen: end samples=6347 ")
+
+
+def test_an_arena_too_small_stops_with_the_size_needed_and_the_fix(firmware_workspace):
+    """AllocateTensors() failing (an arena set below the model's need in prj.conf) ends in one
+    error line naming the arena, what zgen's plan needs and the fix, and native_sim exits: no
+    silent hang."""
+    from zgen import boards
+    from zgen.testing.base import get_runner
+
+    _skip_without_tools("native_sim")
+    app = APP.parent / "small-arena"
+    assert main(["new", str(ANOMALY), "-o", str(app), "--force"]) == 0
+    planned = int(next(l for l in (app / "Kconfig").read_text().split("config ZGEN_ARENA_NEEDED")[1].splitlines()
+                       if l.strip().startswith("default ") and " if " not in l).split()[1])
+    base = get_runner("native_sim")
+
+    class Small(base):
+        def build_args(self):
+            return [*super().build_args(), "-DCONFIG_ZGEN_ARENA_SIZE=512"]
+
+    runner = Small(app, boards.get("native_sim"), firmware_workspace, build_dir=app / "build" / "small")
+    runner.build(timeout=3600)
+    result = runner.run(timeout=120)
+    assert result.seconds < 60 and not result.finished
+    assert result.lines[-1] == (f"zgen: error=allocate_tensors arena_size=512 needed={planned} "
+                                f"fix=CONFIG_ZGEN_ARENA_SIZE>={planned} (prj.conf) or model.arena: auto")

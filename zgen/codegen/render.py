@@ -187,6 +187,9 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "model_name": m.model.path.name, "model_size": len(model_bytes), "model_sha256": m.model.sha256,
         "model_bytes": _c_bytes(model_bytes), "arena_size": arena_size, "arena_arm": arena_arm, "arena_other": arena_other,
         "arena_cmsis": arena_cmsis,
+        # What TFLM needs by zgen's plan, whatever the arena is set to: the firmware's error line.
+        "need_arm": arena.planned_for("arm"), "need_other": arena.planned_for("posix"),
+        "need_cmsis": arena.planned_for("arm", "cmsis-nn"),
         "arena_note": arena_note,
         "main_stack": MAIN_STACK, "sample_queue": sample_queue_length(m), "streams": _streams(m),
         "microphone": m.microphone is not None,
