@@ -316,20 +316,25 @@ def _steps(argv, monkeypatch) -> int:
     return count[0]
 
 
-def test_an_update_killed_at_any_step_leaves_the_old_app_or_the_new(sample, tmp_path, monkeypatch):
-    out = tmp_path / "app"
-    assert _new(sample, out) == 0
-    (out / "src/main.cpp").write_text("// mine\n" + (out / "src/main.cpp").read_text())
-    (out / "notes.txt").write_text("mine")
-    old = _tree(out)
-    # A change that touches several files: rate (overlay, pipeline, tests) and the outputs.
-    sample.write_text(sample.read_text().replace("rate_hz: 200", "rate_hz: 400").replace("  - led: led0\n", ""))
+def _old_and_new(sample, out, tmp_path) -> tuple[Path, dict, dict]:
+    """The app `out` as it is (a copy kept in tmp_path/old) and the tree a complete `zgen new`
+    of the (already changed) sample makes of it."""
     saved = tmp_path / "old"
     shutil.copytree(out, saved)
     reference = tmp_path / "reference"
     shutil.copytree(saved, reference)
     assert _new(sample, reference) == 0
-    new = _tree(reference)
+    return saved, _tree(saved), _tree(reference)
+
+
+def test_an_update_killed_at_any_step_leaves_the_old_app_or_the_new(sample, tmp_path, monkeypatch):
+    out = tmp_path / "app"
+    assert _new(sample, out) == 0
+    (out / "src/main.cpp").write_text("// mine\n" + (out / "src/main.cpp").read_text())
+    (out / "notes.txt").write_text("mine")
+    # A change that touches several files: rate (overlay, pipeline, tests) and the outputs.
+    sample.write_text(sample.read_text().replace("rate_hz: 200", "rate_hz: 400").replace("  - led: led0\n", ""))
+    saved, old, new = _old_and_new(sample, out, tmp_path)
     assert new != old
     argv = ["new", str(sample), "-o", str(out)]
     probe = tmp_path / "probe"
@@ -379,14 +384,8 @@ def test_zgen_killed_from_outside_at_random_times(sample, tmp_path):
     """SIGKILL from another process, at times spread over a whole run."""
     out = tmp_path / "app"
     assert _new(sample, out) == 0
-    old = _tree(out)
     sample.write_text(sample.read_text().replace("rate_hz: 200", "rate_hz: 400"))
-    saved = tmp_path / "old"
-    shutil.copytree(out, saved)
-    reference = tmp_path / "reference"
-    shutil.copytree(saved, reference)
-    assert _new(sample, reference) == 0
-    new = _tree(reference)
+    saved, old, new = _old_and_new(sample, out, tmp_path)
     cmd = [sys.executable, "-m", "zgen", "new", str(sample), "-o", str(out)]
     t0 = time.monotonic()
     subprocess.run(cmd, capture_output=True, check=True)

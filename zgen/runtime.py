@@ -13,15 +13,8 @@ from zgen.pipeline import runtime_config
 def windows(pipe, recording: Recording):
     """Yield (model_input bytes, float features) for each decision (each window, or for streams
     every frame_stride frames once the stack is full)."""
-    values = np.ascontiguousarray(recording.sensor_values()).tobytes()
-    i = 0
-    while True:
-        i, ready = pipe.push(values, i)
-        if not ready:
-            return
-        out = pipe.features()
-        if out is not None:
-            yield out
+    for _, decision in stream(pipe, recording):  # no faults: decisions only
+        yield decision
 
 
 def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0):

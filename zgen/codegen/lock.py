@@ -44,8 +44,13 @@ class Lock:
 
     @classmethod
     def read(cls, app: Path) -> "Lock | None":
+        """The app's lock, after finishing or discarding an interrupted update."""
         recover(app)
-        path = Path(app) / LOCK_NAME
+        return cls.parse(Path(app) / LOCK_NAME)
+
+    @classmethod
+    def parse(cls, path: Path) -> "Lock | None":
+        """A lock file as it is (None when there is none)."""
         if not path.is_file():
             return None
         d = json.loads(path.read_text())

@@ -243,14 +243,9 @@ def write_app(app: Path, files: dict[str, bytes], lock: Lock, force: bool = Fals
 
 def _peek_lock(app: Path) -> Lock | None:
     """The lock as a dry run sees it: an interrupted update counts as done, nothing is written."""
-    path = app / LOCK_NAME
     staged = app / TXN_DIR / "files" / LOCK_NAME
-    if (app / TXN_DIR / JOURNAL).is_file() and staged.is_file():
-        path = staged
-    if not path.is_file():
-        return None
-    d = json.loads(path.read_text())
-    return Lock(d["zgen"], d["manifest"], d.get("inputs", {}), d.get("files", {}), d.get("allow", []))
+    committed = (app / TXN_DIR / JOURNAL).is_file() and staged.is_file()
+    return Lock.parse(staged if committed else app / LOCK_NAME)
 
 
 def _commit(app: Path, replace: dict[str, bytes], remove: list[str], step: _Steps) -> None:
