@@ -27,8 +27,14 @@ typedef struct {
 	uint8_t *input;  /* last model input, cfg.input.count elements */
 	char *state_off;
 	char *state_on;
-	char **labels;   /* CLASS scores: one per output */
+	char *state_unknown;
+	char **labels;   /* CLASS scores: one per class */
 	Py_ssize_t n_labels;
+	float *class_on; /* per-class thresholds, or NULL */
+	float *class_off;
+	struct zgen_output *outputs;
+	char **output_names;
+	Py_ssize_t n_outputs;
 } PipelineObject;
 
 static size_t dtype_size(uint8_t dtype)
@@ -202,35 +208,152 @@ static int load_features(PipelineObject *self, PyObject *d)
 	return 0;
 }
 
+/* A list of str, each copied (NUL-terminated); *count set. */
+static char **load_strings(PyObject *list, Py_ssize_t *count)
+{
+	char **out;
+
+	*count = PyList_GET_SIZE(list);
+	out = PyMem_Calloc((size_t)*count + 1U, sizeof(char *));
+	if (out == NULL) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	for (Py_ssize_t i = 0; i < *count; i++) {
+		const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
+
+		out[i] = s == NULL ? NULL : PyMem_Malloc(strlen(s) + 1);
+		if (out[i] == NULL) {
+			if (!PyErr_Occurred()) {
+				PyErr_NoMemory();
+			}
+			return out;
+		}
+		strcpy(out[i], s);
+	}
+	return out;
+}
+
+static void free_strings(char **list, Py_ssize_t count)
+{
+	if (list == NULL) {
+		return;
+	}
+	for (Py_ssize_t i = 0; i < count; i++) {
+		PyMem_Free(list[i]);
+	}
+	PyMem_Free(list);
+}
+
 static int load_labels(PipelineObject *self, PyObject *d)
 {
 	PyObject *list = PyDict_GetItemString(d, "labels");
 
-	if (list == NULL || !PyList_Check(list) ||
-	    PyList_GET_SIZE(list) != (Py_ssize_t)self->cfg.output.count) {
-		PyErr_SetString(PyExc_ValueError, "config 'labels' must list one name per model output");
+	if (list == NULL || !PyList_Check(list) || PyList_GET_SIZE(list) < 2 ||
+	    PyList_GET_SIZE(list) > (Py_ssize_t)self->cfg.output.count) {
+		PyErr_SetString(PyExc_ValueError, "config 'labels' must list one name per class");
 		return -1;
 	}
-	self->n_labels = PyList_GET_SIZE(list);
-	self->labels = PyMem_Calloc((size_t)self->n_labels, sizeof(char *));
-	if (self->labels == NULL) {
+	self->labels = load_strings(list, &self->n_labels);
+	if (PyErr_Occurred()) {
+		return -1;
+	}
+	self->cfg.labels = (const char *const *)self->labels;
+	self->cfg.classes = (uint16_t)self->n_labels;
+	return 0;
+}
+
+/* An optional list of one float per class (None or absent: NULL). */
+static int load_class_floats(PipelineObject *self, PyObject *d, const char *key, float **out)
+{
+	PyObject *list = PyDict_GetItemString(d, key);
+
+	*out = NULL;
+	if (list == NULL || list == Py_None) {
+		return 0;
+	}
+	if (!PyList_Check(list) || PyList_GET_SIZE(list) != self->n_labels) {
+		PyErr_Format(PyExc_ValueError, "config '%s' must list one float per class", key);
+		return -1;
+	}
+	*out = PyMem_Calloc((size_t)self->n_labels, sizeof(float));
+	if (*out == NULL) {
 		PyErr_NoMemory();
 		return -1;
 	}
 	for (Py_ssize_t i = 0; i < self->n_labels; i++) {
-		const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(list, i));
-
-		if (s == NULL) {
+		(*out)[i] = (float)PyFloat_AsDouble(PyList_GET_ITEM(list, i));
+		if (PyErr_Occurred()) {
 			return -1;
 		}
-		self->labels[i] = PyMem_Malloc(strlen(s) + 1);
-		if (self->labels[i] == NULL) {
-			PyErr_NoMemory();
-			return -1;
-		}
-		strcpy(self->labels[i], s);
 	}
-	self->cfg.labels = (const char *const *)self->labels;
+	return 0;
+}
+
+/* outputs: a list of {"kind": int, "state": int, "pulse_ms": int, "name": str}. */
+static int load_outputs(PipelineObject *self, PyObject *d)
+{
+	PyObject *list = PyDict_GetItemString(d, "outputs");
+	PyObject *names;
+	Py_ssize_t n;
+
+	if (list == NULL) {
+		return 0;
+	}
+	if (!PyList_Check(list) || PyList_GET_SIZE(list) > ZGEN_MAX_OUTPUTS) {
+		PyErr_SetString(PyExc_ValueError, "config 'outputs' must be a list of dicts");
+		return -1;
+	}
+	n = PyList_GET_SIZE(list);
+	self->outputs = PyMem_Calloc((size_t)n + 1U, sizeof(struct zgen_output));
+	names = PyList_New(n);
+	if (self->outputs == NULL || names == NULL) {
+		Py_XDECREF(names);
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *od = PyList_GET_ITEM(list, i);
+		PyObject *name;
+		long v;
+
+		if (!PyDict_Check(od) || get_long(od, "kind", 1, 3, &v) < 0) {
+			if (!PyErr_Occurred()) {
+				PyErr_SetString(PyExc_ValueError, "each output must be a dict");
+			}
+			Py_DECREF(names);
+			return -1;
+		}
+		self->outputs[i].kind = (uint8_t)v;
+		if (get_long(od, "state", -2, ZGEN_MAX_STATES - 1, &v) < 0) {
+			Py_DECREF(names);
+			return -1;
+		}
+		self->outputs[i].state = (int16_t)v;
+		if (get_long_or(od, "pulse_ms", 0, 1L << 30, 0, &v) < 0) {
+			Py_DECREF(names);
+			return -1;
+		}
+		self->outputs[i].pulse_ms = (uint32_t)v;
+		name = PyDict_GetItemString(od, "name");
+		if (name == NULL || !PyUnicode_Check(name)) {
+			PyErr_SetString(PyExc_ValueError, "each output needs a 'name'");
+			Py_DECREF(names);
+			return -1;
+		}
+		Py_INCREF(name);
+		PyList_SET_ITEM(names, i, name);
+	}
+	self->output_names = load_strings(names, &self->n_outputs);
+	Py_DECREF(names);
+	if (PyErr_Occurred()) {
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < n; i++) {
+		self->outputs[i].name = self->output_names[i];
+	}
+	self->cfg.outputs = self->outputs;
+	self->cfg.output_count = (uint8_t)n;
 	return 0;
 }
 
@@ -290,7 +413,7 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	    get_tensor(d, "output", &c->output) < 0) {
 		return -1;
 	}
-	if (get_long(d, "score", 1, 3, &v) < 0) {
+	if (get_long(d, "score", 1, 4, &v) < 0) {
 		return -1;
 	}
 	c->score = (uint8_t)v;
@@ -307,6 +430,41 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 		return -1;
 	}
 	c->debounce = (uint16_t)v;
+	c->threshold_off = c->threshold;
+	if (PyDict_GetItemString(d, "threshold_off") != NULL) {
+		c->hysteresis = true;
+		if (get_float(d, "threshold_off", &c->threshold_off) < 0) {
+			return -1;
+		}
+	}
+	if (get_long_or(d, "score_index", 0, 1L << 24, 0, &v) < 0) {
+		return -1;
+	}
+	c->score_index = (uint16_t)v;
+	if (get_long_or(d, "top_k", 0, ZGEN_MAX_TOP_K, 0, &v) < 0) {
+		return -1;
+	}
+	c->top_k = (uint8_t)v;
+	if (PyDict_GetItemString(d, "confidence") != NULL && PyDict_GetItemString(d, "confidence") != Py_None) {
+		c->has_confidence = true;
+		if (get_float(d, "confidence", &c->confidence) < 0) {
+			return -1;
+		}
+	}
+	if (get_long_or(d, "gate_index", -1, 1L << 14, -1, &v) < 0) {
+		return -1;
+	}
+	c->gate_index = (int16_t)v;
+	if (c->gate_index >= 0) {
+		if (get_long(d, "gate_above", 0, 1, &v) < 0 || get_float(d, "gate_threshold", &c->gate_threshold) < 0) {
+			return -1;
+		}
+		c->gate_above = v != 0;
+	}
+	if (get_long_or(d, "rate_limit", 0, 1L << 30, 0, &v) < 0) {
+		return -1;
+	}
+	c->rate_limit = (uint32_t)v;
 	if (get_long_or(d, "average", 1, 64, 1, &v) < 0) {
 		return -1;
 	}
@@ -322,7 +480,20 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	}
 	c->state_off = self->state_off;
 	c->state_on = self->state_on;
-	if (c->score == ZGEN_SCORE_CLASS && load_labels(self, d) < 0) {
+	self->state_unknown = PyDict_GetItemString(d, "state_unknown") != NULL ? get_str(d, "state_unknown")
+									     : get_str(d, "state_off");
+	if (self->state_unknown == NULL) {
+		return -1;
+	}
+	c->state_unknown = self->state_unknown;
+	if (c->score == ZGEN_SCORE_CLASS &&
+	    (load_labels(self, d) < 0 || load_class_floats(self, d, "class_on", &self->class_on) < 0 ||
+	     load_class_floats(self, d, "class_off", &self->class_off) < 0)) {
+		return -1;
+	}
+	c->class_on = self->class_on;
+	c->class_off = self->class_off;
+	if (load_outputs(self, d) < 0) {
 		return -1;
 	}
 
@@ -335,7 +506,7 @@ static int Pipeline_init(PipelineObject *self, PyObject *args, PyObject *kwds)
 	self->state = PyMem_Calloc((size_t)c->state_words + 1U, sizeof(uint32_t));
 	self->stack = PyMem_Calloc(ZGEN_STACK_LEN(c->frame_count, c->frame_features) + 1U, sizeof(float));
 	self->history = PyMem_Calloc(
-		ZGEN_HISTORY_LEN(c->average, c->score == ZGEN_SCORE_CLASS ? c->output.count : 1U) + 1U,
+		ZGEN_HISTORY_LEN(c->average, c->score == ZGEN_SCORE_CLASS ? c->classes : 1U) + 1U,
 		sizeof(float));
 	if (self->ring == NULL || self->work == NULL || self->feat == NULL || self->input == NULL ||
 	    self->scratch == NULL || self->state == NULL || self->stack == NULL || self->history == NULL) {
@@ -379,10 +550,12 @@ static void Pipeline_dealloc(PipelineObject *self)
 	PyMem_Free(self->input);
 	PyMem_Free(self->state_off);
 	PyMem_Free(self->state_on);
-	for (Py_ssize_t i = 0; i < self->n_labels; i++) {
-		PyMem_Free(self->labels[i]);
-	}
-	PyMem_Free(self->labels);
+	PyMem_Free(self->state_unknown);
+	free_strings(self->labels, self->n_labels);
+	PyMem_Free(self->class_on);
+	PyMem_Free(self->class_off);
+	PyMem_Free(self->outputs);
+	free_strings(self->output_names, self->n_outputs);
 	Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -496,6 +669,44 @@ static PyObject *Pipeline_score(PipelineObject *self, PyObject *args)
 	return r;
 }
 
+/* actions() -> [line]: the output actions of the last decide(), as the firmware prints
+ * them (levels as set). */
+static PyObject *Pipeline_actions(PipelineObject *self, PyObject *Py_UNUSED(ignored))
+{
+	PyObject *list = PyList_New(0);
+	struct zgen_action a;
+	uint32_t next = 0;
+	char line[ZGEN_LINE_MAX];
+
+	if (list == NULL) {
+		return NULL;
+	}
+	while (zgen_output_next(&self->pipe, &next, &a)) {
+		PyObject *s;
+
+		zgen_line_action(&self->pipe, line, &a, a.level);
+		s = PyUnicode_FromString(line);
+		if (s == NULL || PyList_Append(list, s) < 0) {
+			Py_XDECREF(s);
+			Py_DECREF(list);
+			return NULL;
+		}
+		Py_DECREF(s);
+	}
+	return list;
+}
+
+/* levels() -> [int]: each output's level now (LEVEL outputs; 0 for the others). */
+static PyObject *Pipeline_levels(PipelineObject *self, PyObject *Py_UNUSED(ignored))
+{
+	PyObject *list = PyList_New(self->cfg.output_count);
+
+	for (uint32_t i = 0; list != NULL && i < self->cfg.output_count; i++) {
+		PyList_SET_ITEM(list, i, PyLong_FromLong(zgen_output_level(&self->pipe, i)));
+	}
+	return list;
+}
+
 static PyObject *Pipeline_start_line(PipelineObject *self, PyObject *args)
 {
 	const char *version, *app, *hash;
@@ -550,6 +761,9 @@ static PyMethodDef Pipeline_methods[] = {
 	 "decide(model_input, model_output) -> (line, changed, score)"},
 	{"score", (PyCFunction)Pipeline_score, METH_VARARGS,
 	 "score(model_input, model_output) -> (score, class), state untouched"},
+	{"actions", (PyCFunction)Pipeline_actions, METH_NOARGS,
+	 "actions() -> [line]: the output actions of the last decide()"},
+	{"levels", (PyCFunction)Pipeline_levels, METH_NOARGS, "levels() -> [int]: each output's level"},
 	{"start_line", (PyCFunction)Pipeline_start_line, METH_VARARGS,
 	 "start_line(version, app, model_hash, arena_used, arena_size) -> str"},
 	{"read_error_line", (PyCFunction)Pipeline_read_error_line, METH_VARARGS,

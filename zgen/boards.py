@@ -21,6 +21,10 @@ class Board:
     ram_kb: int
     console: str
     leds: tuple[str, ...] = ()
+    # Other devicetree aliases of GPIO pins an output may drive (e.g. a buzzer), and the GPIO
+    # ports (node label -> pins) an output may name by port and pin.
+    aliases: tuple[str, ...] = ()
+    gpio_ports: dict = field(default_factory=dict)
     buses: tuple[str, ...] = ()
     sensors: tuple[dict, ...] = ()  # {kind, node, compatible}; node: a label, or {/path}: what follows &
     simulators: dict = field(default_factory=dict)
@@ -133,7 +137,7 @@ def catalogue() -> dict[str, Board]:
     boards = {}
     for path in sorted(boards_dir().glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        for key in ("leds", "buses", "sensors", "runners", "twister_tags"):
+        for key in ("leds", "aliases", "buses", "sensors", "runners", "twister_tags"):
             data[key] = tuple(data.get(key) or ())
         board = Board(**data)
         boards[board.name] = board

@@ -12,7 +12,8 @@ import numpy as np
 from zgen.manifest import Manifest
 
 DTYPES = {"float32": 0, "int8": 1, "uint8": 2}
-SCORES = {"reconstruction_mse": 1, "output": 2, "class": 3}
+SCORES = {"reconstruction_mse": 1, "output": 2, "class": 3, "reconstruction_mae": 4}
+OUTPUT_KINDS = {"level": 1, "pulse": 2, "callback": 3}
 SCORE_DECIMALS = 4
 # Table element types the runtime's steps use: numpy dtype -> (code for the host binding, C type).
 TABLE_TYPES = {"float32": (0, "float"), "int16": (1, "int16_t"), "uint16": (2, "uint16_t"),
@@ -55,6 +56,31 @@ def buffer_sizes(m: Manifest) -> dict:
     }
 
 
+def samples_of_ms(m: Manifest, ms: float) -> int:
+    return int(round(ms * m.rate_hz / 1000.0))
+
+
+def decision_config(m: Manifest) -> dict:
+    """Post-processing and outputs (struct zgen_config's decision fields)."""
+    d = m.decision
+    cfg = {"score": SCORES[d.score], "score_index": d.score_index, "threshold_above": 1 if d.above else 0,
+           "threshold": f32(d.threshold), "debounce": int(d.debounce), "average": int(d.average),
+           "suppress": samples_of_ms(m, d.suppress_ms), "rate_limit": samples_of_ms(m, d.rate_limit_ms),
+           "state_off": d.state_off, "state_on": d.state_on, "state_unknown": d.state_unknown,
+           "labels": list(d.labels), "top_k": d.top_k,
+           "class_on": [f32(v) for v in d.class_on] if d.class_on else None,
+           "class_off": [f32(v) for v in d.class_off] if d.class_off else None,
+           "confidence": f32(d.confidence) if d.confidence is not None else None,
+           "gate_index": d.gate[0] if d.gate else -1,
+           "gate_above": int(d.gate[1]) if d.gate else 1,
+           "gate_threshold": f32(d.gate[2]) if d.gate else 0.0,
+           "outputs": [{"kind": OUTPUT_KINDS[o.mode], "state": o.state, "pulse_ms": o.pulse_ms, "name": o.name}
+                       for o in m.outputs]}
+    if d.threshold_off is not None:
+        cfg["threshold_off"] = f32(d.threshold_off)
+    return cfg
+
+
 def runtime_config(m: Manifest, features_only: bool = False) -> dict:
     """The runtime configuration; features_only gives float features and no
     model (for training, where the model does not exist yet)."""
@@ -70,12 +96,8 @@ def runtime_config(m: Manifest, features_only: bool = False) -> dict:
               "score": SCORES["output"], "threshold_above": 1, "threshold": 0.0, "debounce": 1,
               "average": 1, "suppress": 0, "state_off": "off", "state_on": "on"}
     else:
-        d = m.decision
         io = {"input": tensor(m.model.inputs[0]), "output": tensor(m.model.outputs[0]),
-              "score": SCORES[d.score], "threshold_above": 1 if d.above else 0,
-              "threshold": f32(d.threshold), "debounce": int(d.debounce),
-              "average": int(d.average), "suppress": int(round(d.suppress_ms * m.rate_hz / 1000.0)),
-              "state_off": d.state_off, "state_on": d.state_on, "labels": list(d.labels)}
+              **decision_config(m)}
     sizes = buffer_sizes(m) if not features_only else {**buffer_sizes(m), "history": 0}
     return {
         "rate_hz": int(round(m.rate_hz)),

@@ -21,7 +21,10 @@ from zgen.testing import renode_feed
 from zgen.workspace import WEST_PROJECTS, ZEPHYR_REVISION
 
 DTYPE_ENUM = {0: "ZGEN_DTYPE_FLOAT32", 1: "ZGEN_DTYPE_INT8", 2: "ZGEN_DTYPE_UINT8"}
-SCORE_ENUM = {1: "ZGEN_SCORE_RECONSTRUCTION_MSE", 2: "ZGEN_SCORE_OUTPUT", 3: "ZGEN_SCORE_CLASS"}
+SCORE_ENUM = {1: "ZGEN_SCORE_RECONSTRUCTION_MSE", 2: "ZGEN_SCORE_OUTPUT", 3: "ZGEN_SCORE_CLASS",
+              4: "ZGEN_SCORE_RECONSTRUCTION_MAE"}
+OUTPUT_ENUM = {1: "ZGEN_OUTPUT_LEVEL", 2: "ZGEN_OUTPUT_PULSE", 3: "ZGEN_OUTPUT_CALLBACK"}
+OUTPUT_STATE = {-1: "ZGEN_OUTPUT_ANY_ON", -2: "ZGEN_OUTPUT_ANY"}
 MAIN_STACK = 4096
 
 
@@ -180,7 +183,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
         "cfg": cfg, "steps": _steps(m, cfg), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,
-        "score_enum": SCORE_ENUM,
+        "score_enum": SCORE_ENUM, "output_enum": OUTPUT_ENUM, "output_state": OUTPUT_STATE,
         "input_bytes": cfg["input"]["count"] * dsize[cfg["input"]["dtype"]],
         "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],
         "ops": ops, "op_names": list(m.model.ops_used), "model_hash": m.model.short_hash,

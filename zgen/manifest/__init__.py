@@ -47,15 +47,49 @@ class Feature:
 
 @dataclass(frozen=True)
 class Decision:
-    score: str  # reconstruction_mse | output | class
-    threshold: float
+    """postprocess, checked (zgen.manifest.postprocess; formulas in the README)."""
+    score: str  # reconstruction_mse | reconstruction_mae | output | class
+    threshold: float  # the score that turns a state on
     above: bool
     debounce: int
     state_off: str
     state_on: str
-    labels: tuple[str, ...] = ()  # class: one per model output
+    labels: tuple[str, ...] = ()  # class: one per class (the model's first outputs)
     average: int = 1  # scores averaged over the last N decisions
     suppress_ms: float = 0.0  # no second event of a state within this time
+    score_index: int = 0  # output: the element read
+    threshold_off: float | None = None  # hysteresis: a state holds while its score passes this
+    class_on: tuple[float, ...] | None = None  # class: per-class thresholds
+    class_off: tuple[float, ...] | None = None  # class: per-class hold thresholds (hysteresis)
+    confidence: float | None = None  # class: a top score below it is the unknown state
+    top_k: int = 0  # class: the k best classes in each line
+    gate: tuple[int, bool, float] | None = None  # (output element, above, threshold): failing, unknown
+    rate_limit_ms: float = 0.0  # no event within this time of the last event of any state
+    state_unknown: str = "unknown"
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Every state's name by its index: off, on (or each class), unknown."""
+        return (self.state_off, *(self.labels or (self.state_on,)), self.state_unknown)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One entry of `outputs` other than log."""
+    kind: str  # led | gpio | callback
+    name: str  # the devicetree alias it drives (hyphens as written), or "callback"
+    state: int  # the state it follows: -1 any state but off and unknown, -2 any, else its index
+    pulse_ms: int = 0  # gpio: a pulse of this length per event (0: a level while the state holds)
+    port: str | None = None  # gpio by port and pin: zgen's overlay defines the alias
+    pin: int | None = None
+
+    @property
+    def mode(self) -> str:
+        return "callback" if self.kind == "callback" else ("pulse" if self.pulse_ms else "level")
+
+    @property
+    def c_name(self) -> str:
+        return self.name.replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -80,7 +114,7 @@ class Manifest:
     arena: str | int
     decision: Decision | None
     log: bool
-    leds: tuple[str, ...]
+    outputs: tuple[Output, ...]
     test_data: Path | None
     model: ModelInfo | None
     recording: Recording | None
@@ -91,6 +125,14 @@ class Manifest:
     chain: tuple = ()  # zgen.steps.CStep records of the feature chain
     feature_shape: object = None  # zgen.steps.Shape of one window's (frame's) features
     faults: tuple[Fault, ...] = ()  # test.faults, by sample
+
+    @property
+    def leds(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs if o.kind == "led")
+
+    @property
+    def callback(self) -> bool:
+        return any(o.kind == "callback" for o in self.outputs)
 
     @property
     def channels(self) -> int:

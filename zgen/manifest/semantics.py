@@ -9,7 +9,8 @@ from pathlib import Path
 from zgen import boards
 from zgen.data import load_recording
 from zgen.errors import Problem, ZgenError
-from zgen.manifest import OUTSIDE_FIX, Decision, Fault, Feature, Manifest, Sensor, allowed_roots, outside
+from zgen.manifest import postprocess
+from zgen.manifest import OUTSIDE_FIX, Fault, Feature, Manifest, Sensor, allowed_roots, outside
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
@@ -225,51 +226,6 @@ def _model(c: _Checker, m_raw: dict):
     return path, info
 
 
-def _decision(c: _Checker, raw: list, info) -> Decision | None:
-    steps = {}
-    for i, step in enumerate(raw):
-        (kind, params), = step.items()
-        if kind in steps:
-            c.add(("postprocess", i), f"postprocess has two '{kind}' steps", "keep one")
-        steps[kind] = (i, params or {})
-    scores = [k for k in ("anomaly_score", "classify", "output") if k in steps]
-    if len(scores) != 1:
-        c.add(("postprocess",), key=True, message="postprocess needs exactly one score step",
-              fix="start it with `- anomaly_score: {kind: reconstruction_mse}`, `- classify: {labels: [...]}` "
-                  "or `- output: {}`")
-        return None
-    if "threshold" not in steps:
-        c.add(("postprocess",), key=True, message="postprocess has no threshold", fix="add `- threshold: {above: 0.5}`")
-        return None
-    order = [steps[k][0] for k in (scores[0], "average", "threshold", "debounce", "suppress") if k in steps]
-    if order != sorted(order):
-        c.add(("postprocess",), key=True, message="postprocess steps are out of order",
-              fix="write the score, then average, threshold, debounce, suppress")
-    score = {"anomaly_score": "reconstruction_mse", "classify": "class", "output": "output"}[scores[0]]
-    labels: tuple[str, ...] = ()
-    if score == "class":
-        i, params = steps["classify"]
-        labels = tuple(params["labels"])
-        if info is not None and len(labels) != info.outputs[0].count:
-            c.add(("postprocess", i, "classify", "labels"),
-                  f"{len(labels)} labels for a model with {info.outputs[0].count} outputs",
-                  "name one class per model output, in output order")
-        if len(set(labels)) != len(labels):
-            c.add(("postprocess", i, "classify", "labels"), "class labels repeat", "give each class its own name")
-    if info is not None and score == "reconstruction_mse" and info.inputs[0].count != info.outputs[0].count:
-        c.add(("postprocess", steps["anomaly_score"][0]),
-              f"reconstruction_mse compares input and output, but the model maps "
-              f"{info.inputs[0].count} values to {info.outputs[0].count}",
-              "use an autoencoder (output shape = input shape), or `- output: {}`")
-    (direction, value), = steps["threshold"][1].items()
-    names = {"off": "none" if score == "class" else "normal", "on": "anomaly",
-             **steps.get("labels", (0, {}))[1]}
-    return Decision(score, float(value), direction == "above",
-                    steps.get("debounce", (0, {"count": 1}))[1]["count"], names["off"], names["on"], labels,
-                    average=steps.get("average", (0, {"count": 1}))[1]["count"],
-                    suppress_ms=float(steps.get("suppress", (0, {"ms": 0}))[1]["ms"]))
-
-
 def check(path: Path, doc: Located, board_override: str | None = None, data_override: Path | None = None,
           features_only: bool = False, roots: list[Path] | None = None) -> Manifest:
     c = _Checker(path, doc, roots if roots is not None else allowed_roots(path))
@@ -325,22 +281,12 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
                   f"the feature chain gives {desc} but the model's input {list(info.inputs[0].shape)} takes {want}",
                   fix=fix)
     if not features_only:
-        decision = _decision(c, raw["postprocess"], info)
+        decision = postprocess.parse(c, raw["postprocess"], info)
     if any(f.kind == "audio_frontend" for f in features) and info is not None and info.inputs[0].dtype != "int8":
         c.add(("features",), key=True, message=f"audio_frontend gives int8 codes but the model's input is "
               f"{info.inputs[0].dtype}", fix="use a model with an int8 input (the front end's codes feed it as they are)")
 
-    leds = []
-    log = False
-    for i, out in enumerate(raw.get("outputs", ["log"])):
-        if out == "log":
-            log = True
-        else:
-            led = out["led"]
-            if board is not None and not board.simulated and led not in board.leds:
-                c.add(("outputs", i, "led"), f"board {board.name} has no LED alias '{led}'",
-                      f"use one of: {', '.join(board.leds) or '(none: remove the led output)'}")
-            leds.append(led)
+    log, outputs = postprocess.outputs(c, raw.get("outputs", ["log"]), board, decision)
 
     test_data = None
     recording = None
@@ -368,7 +314,7 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
         path=path, doc=doc, name=raw["name"], board=board, sensors=tuple(sensors),
         window_length=length, window_stride=stride, features=tuple(features),
         model_path=model_path, arena=raw["model"].get("arena", "auto"), decision=decision,
-        log=log, leds=tuple(leds), test_data=test_data, model=info, recording=recording,
+        log=log, outputs=outputs, test_data=test_data, model=info, recording=recording,
         frame_count=frame_count, frame_stride=frame_stride, chain=tuple(records), feature_shape=shape,
         faults=faults,
     )

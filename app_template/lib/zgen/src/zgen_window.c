@@ -16,7 +16,13 @@ int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, const stru
 	    (cfg->state_words > 0U && buf->state == NULL) ||
 	    (cfg->frame_count > 0U && (buf->stack == NULL || cfg->frame_stride == 0U)) ||
 	    (cfg->average > 1U && buf->history == NULL) ||
-	    (cfg->score == ZGEN_SCORE_CLASS && cfg->output.count + 1U > ZGEN_MAX_STATES)) {
+	    (cfg->score == ZGEN_SCORE_CLASS &&
+	     (cfg->classes < 2U || cfg->classes > ZGEN_MAX_CLASSES || cfg->classes > cfg->output.count ||
+	      cfg->labels == NULL)) ||
+	    (cfg->score == ZGEN_SCORE_OUTPUT && cfg->score_index >= cfg->output.count) ||
+	    cfg->gate_index >= (int32_t)cfg->output.count || cfg->top_k > ZGEN_MAX_TOP_K ||
+	    (cfg->top_k > 0U && (cfg->score != ZGEN_SCORE_CLASS || cfg->top_k > cfg->classes)) ||
+	    cfg->output_count > ZGEN_MAX_OUTPUTS || (cfg->output_count > 0U && cfg->outputs == NULL)) {
 		return -1;
 	}
 	memset(p, 0, sizeof(*p));
@@ -28,6 +34,12 @@ int zgen_init(struct zgen_pipeline *p, const struct zgen_config *cfg, const stru
 	p->stack = buf->stack;
 	p->history = buf->history;
 	p->until_ready = cfg->window_length;
+	for (uint32_t i = 0; i < cfg->output_count; i++) {
+		/* a level output that follows the off state starts high */
+		if (cfg->outputs[i].kind == ZGEN_OUTPUT_LEVEL && cfg->outputs[i].state == 0) {
+			p->levels |= 1UL << i;
+		}
+	}
 	zgen_features_reset(p);
 	return 0;
 }

@@ -23,10 +23,16 @@ extern "C" {
 #endif
 
 #define ZGEN_MAX_CHANNELS 16
-/* States a classifier can be in: none + one per class. */
-#define ZGEN_MAX_STATES 33
+/* Classes a classifier may have. */
+#define ZGEN_MAX_CLASSES 32
+/* States a decision can be in: off, one per class (or on), unknown. */
+#define ZGEN_MAX_STATES (ZGEN_MAX_CLASSES + 2)
+/* Outputs (led, gpio, callback) one decision may drive. */
+#define ZGEN_MAX_OUTPUTS 16
+/* Classes top-k may print. */
+#define ZGEN_MAX_TOP_K 5
 /* Longest event line, including the terminating NUL. */
-#define ZGEN_LINE_MAX 192
+#define ZGEN_LINE_MAX 384
 
 enum zgen_dtype {
 	ZGEN_DTYPE_FLOAT32 = 0,
@@ -105,6 +111,40 @@ enum zgen_score_kind {
 	/* Classifiers: the score is the highest dequantised output (the first
 	 * one on ties) and the state names its class. */
 	ZGEN_SCORE_CLASS = 3,
+	/* Mean absolute difference between the model's dequantised input and
+	 * output. */
+	ZGEN_SCORE_RECONSTRUCTION_MAE = 4,
+};
+
+/* What an output does (zgen_outputs.c). */
+enum zgen_output_kind {
+	/* A pin (LED or GPIO) at level 1 while the state is the output's
+	 * state, 0 otherwise. */
+	ZGEN_OUTPUT_LEVEL = 1,
+	/* A pin pulsed high for pulse_ms on every event of the output's state. */
+	ZGEN_OUTPUT_PULSE = 2,
+	/* The app's zgen_on_event() called on every event of the output's state. */
+	ZGEN_OUTPUT_CALLBACK = 3,
+};
+
+/* The state an output follows: ZGEN_OUTPUT_ANY_ON is every state other
+ * than off and unknown, ZGEN_OUTPUT_ANY every state; otherwise a state
+ * index (0 = off). */
+#define ZGEN_OUTPUT_ANY_ON (-1)
+#define ZGEN_OUTPUT_ANY (-2)
+
+struct zgen_output {
+	uint8_t kind;        /* enum zgen_output_kind */
+	int16_t state;       /* ZGEN_OUTPUT_ANY_ON, ZGEN_OUTPUT_ANY or a state index */
+	uint32_t pulse_ms;   /* PULSE */
+	const char *name;    /* printed in its lines: the alias, or "callback" */
+};
+
+/* One output action of a decision (zgen_output_next). */
+struct zgen_action {
+	uint8_t output;      /* index into cfg->outputs */
+	uint8_t kind;        /* enum zgen_output_kind */
+	uint8_t level;       /* LEVEL: the pin's new level */
 };
 
 struct zgen_config {
@@ -127,14 +167,31 @@ struct zgen_config {
 	struct zgen_tensor output;
 	uint8_t score;              /* enum zgen_score_kind */
 	uint8_t score_decimals;     /* digits printed after the point (0..6) */
+	uint16_t score_index;       /* OUTPUT: the output element read */
+	uint16_t classes;           /* CLASS: outputs 0 .. classes - 1 are the class scores */
 	bool threshold_above;       /* true: on when score > threshold; false: < */
-	float threshold;
+	float threshold;            /* the score that turns a state on */
+	bool hysteresis;            /* a state on holds while its own score passes its hold
+				     * threshold (threshold_off, class_off) */
+	float threshold_off;
+	const float *class_on;      /* CLASS: per-class thresholds, or NULL (threshold) */
+	const float *class_off;     /* CLASS: per-class hold thresholds, or NULL (threshold_off) */
+	bool has_confidence;        /* CLASS: below confidence the state is unknown */
+	float confidence;
+	uint8_t top_k;              /* CLASS: the k best classes printed (0: none) */
+	int16_t gate_index;         /* an output element that gates the decision (-1: none) */
+	bool gate_above;            /* the gate passes when that output > gate_threshold (or <) */
+	float gate_threshold;       /* failing the gate, the state is unknown */
 	uint16_t average;           /* scores averaged over the last N decisions (1: none) */
 	uint16_t debounce;          /* consecutive windows needed to change state */
 	uint32_t suppress;          /* samples after an event in which the same state raises none */
+	uint32_t rate_limit;        /* samples after any event in which no event is raised */
 	const char *state_off;      /* e.g. "normal", or "none" for classifiers */
 	const char *state_on;       /* e.g. "anomaly" (scores other than CLASS) */
-	const char *const *labels;  /* CLASS: one name per model output */
+	const char *state_unknown;  /* gate failed or confidence too low */
+	const char *const *labels;  /* CLASS: one name per class */
+	uint8_t output_count;
+	const struct zgen_output *outputs;
 };
 
 struct zgen_counters {
@@ -163,6 +220,11 @@ struct zgen_pipeline {
 	uint32_t history_head;
 	uint32_t history_filled;
 	uint32_t last_event[ZGEN_MAX_STATES]; /* sample index + 1 of each state's last event */
+	uint32_t last_any;    /* sample index + 1 of the last event of any state */
+	float score;          /* the last decision's score (averaged, as printed) */
+	bool changed;         /* the last decision changed the state */
+	bool event;           /* the last decision raised an event */
+	uint32_t levels;      /* LEVEL outputs' levels, a bit per output */
 	struct zgen_counters count;
 };
 
@@ -207,9 +269,10 @@ bool zgen_features(struct zgen_pipeline *p, void *input, float *features);
  * chain's output; returns the number of values. Used by zgen_features(). */
 uint32_t zgen_feature_chain(struct zgen_pipeline *p, float *x);
 
-/* Post-process one inference: score, threshold, debounce. Writes the decision
- * line to `line` (ZGEN_LINE_MAX bytes) and returns its length. *changed is
- * set when the debounced state changed. */
+/* Post-process one inference (zgen_decide.c, formulas in the README): score,
+ * gate, average, confidence, threshold with hysteresis, debounce, suppress,
+ * rate limit. Writes the decision line to `line` (ZGEN_LINE_MAX bytes) and
+ * returns its length. *changed is set when the debounced state changed. */
 size_t zgen_decide(struct zgen_pipeline *p, const void *input, const void *output, char *line,
 		   bool *changed);
 
@@ -219,6 +282,21 @@ float zgen_score(const struct zgen_config *cfg, const void *input, const void *o
 
 /* The name of a state (0 = state_off). */
 const char *zgen_state_name(const struct zgen_config *cfg, uint16_t state);
+
+/* The unknown state's index: after off and the on state (or each class). */
+uint16_t zgen_state_unknown(const struct zgen_config *cfg);
+
+/* The output actions the last zgen_decide() caused, one per call (zgen_outputs.c):
+ * start with *next = 0; returns false when there is none left. LEVEL outputs act
+ * when their level changes, PULSE and CALLBACK outputs on each event of their state. */
+bool zgen_output_next(struct zgen_pipeline *p, uint32_t *next, struct zgen_action *a);
+
+/* A LEVEL output's level now (before any decision: its level in the off state). */
+uint8_t zgen_output_level(const struct zgen_pipeline *p, uint32_t output);
+
+/* The line of an action: `level` is the pin's level as read back (or as set). */
+size_t zgen_line_action(const struct zgen_pipeline *p, char *line, const struct zgen_action *a,
+			uint8_t level);
 
 /* Sample index of the newest sample pushed (the decision timestamp). */
 uint32_t zgen_now(const struct zgen_pipeline *p);
