@@ -72,6 +72,7 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
         sim.lines.append(line)
         sim.windows.append(Window(int(line.split("t=")[1].split()[0]), feats, score, line, changed,
                                   _dequantize(raw_out, m.model.outputs[0])))
+        sim.lines.extend(pipe.actions())  # each output's action, as the firmware prints it
     sim.lines.append(pipe.end_line())
     return sim
 

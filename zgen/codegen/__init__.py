@@ -45,6 +45,6 @@ def generate(m: Manifest, app: Path, force: bool = False, dry_run: bool = False)
         # The folders the user allowed the manifest to reach, for `zgen test` to load it again.
         allow=[str(r) for r in allowed_roots(m.path)[1:]],
     )
-    report = write_app(app, rendered.files, lock, force=force, dry_run=dry_run)
+    report = write_app(app, rendered.files, lock, force=force, dry_run=dry_run, once=rendered.once)
     report.warnings = warnings
     return report, rendered.arena_size

@@ -80,6 +80,34 @@ def _c_rows(raw: np.ndarray) -> str:
 class Rendered:
     files: dict[str, bytes]  # path relative to the app -> content
     arena_size: int  # for the manifest's board
+    once: dict[str, bytes]  # the user's files zgen only starts (written when absent)
+
+
+def _outputs_overlay(m: Manifest, board) -> str:
+    """The devicetree of the manifest's pin outputs on `board`: on a simulated board every one on
+    zgen's GPIO emulator (its level read back in each action line); on a real board the
+    `gpio: {port, pin}` ones (aliases the board has are its own), where the board has that port."""
+    pins = [o for o in m.outputs if o.kind != "callback"]
+    if board.simulated:
+        chosen = pins
+    else:
+        chosen = [o for o in pins if o.port is not None and o.port in board.gpio_ports
+                  and o.pin < board.gpio_ports[o.port]]
+    if not chosen:
+        return ""
+    out = ["", "/* The manifest's outputs" + (" on zgen's GPIO emulator: each action line reads the level back. */"
+                                             if board.simulated else ": pins named by port. */"), "/ {"]
+    if board.simulated:
+        out += ["\tzgen_gpio: zgen-gpio {", '\t\tcompatible = "zephyr,gpio-emul";', "\t\tgpio-controller;",
+                "\t\t#gpio-cells = <2>;", f"\t\tngpios = <{max(1, len(chosen))}>;", '\t\tstatus = "okay";', "\t};", ""]
+    out += ["\tzgen-outputs {", '\t\tcompatible = "zgen,outputs";', ""]
+    for i, o in enumerate(chosen):
+        ref = f"&zgen_gpio {i}" if board.simulated else f"&{o.port} {o.pin}"
+        out += [f"\t\tzgen_out_{i}: out-{i} {{", f"\t\t\tgpios = <{ref} 0>; /* {o.name}, active high */", "\t\t};"]
+    out += ["\t};", "", "\taliases {"]
+    out += [f"\t\t{o.name} = &zgen_out_{i};" for i, o in enumerate(chosen)]
+    out += ["\t};", "};", ""]
+    return "\n".join(out)
 
 
 def _env() -> jinja2.Environment:
@@ -179,7 +207,10 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
     ctx = {
         "app": m.name, "version": __version__, "manifest_name": manifest_name, "board": m.board.name,
         "board_simulated": m.board.simulated, "sensors": sensors,
-        "external": [s for s in sensors if s["part"]], "leds": list(m.leds),
+        "external": [s for s in sensors if s["part"]],
+        "outputs": [{"name": o.name, "c_name": o.c_name, "mode": o.mode, "pin": o.kind != "callback"}
+                    for o in m.outputs],
+        "pin_outputs": any(o.kind != "callback" for o in m.outputs), "callback": m.callback,
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
         "cfg": cfg, "steps": _steps(m, cfg), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,
@@ -237,11 +268,14 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
     put("src/replay_data.c", "replay_data.c.j2")
     put("boards/replay.overlay", "boards/replay.overlay.j2")
     put(".github/workflows/zgen-simulation.yml", "github/simulation.yml.j2")
+    if m.callback:
+        put("src/zgen_callback.h", "zgen_callback.h.j2")
     for name in ctx["sim_boards"]:
-        stem = boards.get(name).file_stem
-        files[f"boards/{stem}.overlay"] = files["boards/replay.overlay"]
+        board = boards.get(name)
+        files[f"boards/{board.file_stem}.overlay"] = files["boards/replay.overlay"] + _outputs_overlay(m, board)
     if not m.board.simulated:
         put(f"boards/{m.board.file_stem}.overlay", "boards/sensors.overlay.j2")
+        files[f"boards/{m.board.file_stem}.overlay"] += _outputs_overlay(m, m.board)
     # The simulated boards, the manifest's, and any other whose kernel tick zgen must change
     # (twister builds the app there too: its build.replay scenario).
     for b in boards.catalogue().values():
@@ -258,7 +292,8 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
     files["tests/data/" + m.recording.path.name] = m.recording.path.read_bytes()
     files.update(_renode_suites(m, sim, ctx, env, files["boards/replay.overlay"]))
     out = {k: (v.encode() if isinstance(v, str) else v) for k, v in files.items()}
-    return Rendered(out, arena_size)
+    once = {"src/zgen_callback.c": env.get_template("zgen_callback.c.j2").render(ctx).encode()} if m.callback else {}
+    return Rendered(out, arena_size, once)
 
 
 def _renode_suites(m: Manifest, sim: Simulation, ctx: dict, env: jinja2.Environment,
@@ -287,6 +322,7 @@ def _renode_suites(m: Manifest, sim: Simulation, ctx: dict, env: jinja2.Environm
         else:
             expected = sim.lines[1:]
             overlay = replay_overlay
+        overlay += _outputs_overlay(m, board)
         extra = board.simulators["renode"].get("overlay")
         if extra:
             overlay += "\n/* Renode's model of this board needs: */\n" + extra

@@ -13,6 +13,10 @@ generated version of each file):
   one until the user resolves the conflict, so re-running gives the same conflict, and a resolved
   file merges cleanly.
 
+Files given as `once` (the app's own code zgen only starts, e.g. src/zgen_callback.c) are written
+when absent and never again: not recorded in the lock, never merged, replaced or removed, even
+with --force.
+
 The whole update is staged in .zgen/txn/ and committed by renaming its journal into place; see
 zgen.codegen.lock.recover for what happens when zgen is killed half way.
 """
@@ -48,6 +52,7 @@ class WriteReport:
     overwritten_edits: list[str] = field(default_factory=list)  # --force
     kept_edits: list[str] = field(default_factory=list)        # edited, and zgen's version did not change
     kept_unused: list[str] = field(default_factory=list)       # no longer generated, but edited: left alone
+    kept_yours: list[str] = field(default_factory=list)        # `once` files that exist: the user's
     recovered: str | None = None                               # an interrupted update completed or discarded
     diffs: dict[str, str] = field(default_factory=dict)        # --dry-run: what would change, per file
     warnings: list[str] = field(default_factory=list)          # said before the summary
@@ -124,7 +129,7 @@ def _check_inside(app: Path, rel: str) -> None:
                                     "replace the link with a real file or folder, or generate into another -o folder"))
 
 
-def _create(app: Path, files: dict[str, bytes], lock: Lock, step: _Steps) -> WriteReport:
+def _create(app: Path, files: dict[str, bytes], lock: Lock, step: _Steps, once: dict[str, bytes]) -> WriteReport:
     app.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{app.name}.zgen-", dir=app.parent))
     try:
@@ -132,6 +137,8 @@ def _create(app: Path, files: dict[str, bytes], lock: Lock, step: _Steps) -> Wri
             _write(tmp / rel, data)
             _write(tmp / base_path(rel), data)
             step()
+        for rel, data in once.items():
+            _write(tmp / rel, data)
         lock.files = {rel: sha256(data) for rel, data in files.items()}
         _write(tmp / LOCK_NAME, lock.dumps().encode())
         step()
@@ -142,12 +149,13 @@ def _create(app: Path, files: dict[str, bytes], lock: Lock, step: _Steps) -> Wri
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return WriteReport(created=sorted(files))
+    return WriteReport(created=sorted([*files, *once]))
 
 
 def write_app(app: Path, files: dict[str, bytes], lock: Lock, force: bool = False,
-              dry_run: bool = False) -> WriteReport:
+              dry_run: bool = False, once: dict[str, bytes] | None = None) -> WriteReport:
     app = Path(app)
+    once = dict(once or {})
     step = _Steps()
     if app.is_symlink() or (app.exists() and not app.is_dir()):
         raise ZgenError(Problem(str(app), None, None, "exists and is not a folder", "choose another -o folder"))
@@ -158,15 +166,16 @@ def write_app(app: Path, files: dict[str, bytes], lock: Lock, force: bool = Fals
     old = Lock.read(app) if app.is_dir() and not dry_run else (_peek_lock(app) if app.is_dir() else None)
     if not app.exists() or (old is None and not any(app.iterdir())):
         if dry_run:
-            return WriteReport(created=sorted(files), diffs={rel: _diff(rel, None, d) for rel, d in files.items()})
-        report = _create(app, files, lock, step)
+            both = {**files, **once}
+            return WriteReport(created=sorted(both), diffs={rel: _diff(rel, None, d) for rel, d in both.items()})
+        report = _create(app, files, lock, step, once)
         report.recovered = recovered
         return report
     if old is None and not force:
         raise ZgenError(Problem(str(app), None, None,
                                 "the folder exists, is not empty and has no zgen.lock (zgen did not generate it)",
                                 "choose another -o folder, or pass --force to write into it anyway"))
-    for rel in files:
+    for rel in [*files, *once]:
         _check_inside(app, rel)
 
     report = WriteReport(recovered=recovered)
@@ -213,7 +222,13 @@ def write_app(app: Path, files: dict[str, bytes], lock: Lock, force: bool = Fals
             remove.append(rel + NEW_SUFFIX)  # an earlier conflict, now resolved
         if next_base is not None and next_base != base:
             replace[base_path(rel)] = next_base
-    for rel in sorted(set(recorded) - set(files)):
+    for rel, data in sorted(once.items()):
+        if (app / rel).exists():
+            report.kept_yours.append(rel)
+        else:
+            report.created.append(rel)
+            replace[rel] = data
+    for rel in sorted(set(recorded) - set(files) - set(once)):
         path = app / rel
         new_lock.pop(rel)
         remove.append(base_path(rel))
