@@ -94,6 +94,25 @@ CASES = [
      "board: hifive1\nsensors:\n  accel:\n    kind: accelerometer\n    part: st,lis2dh\n"
      "    bus: i2c0\n    address: 0x19\n    rate_hz: 5000", "10:14", "would run at 4681.14 Hz"),
     ("empty", None, "", "1:1", "empty"),
+    # post-processing and outputs
+    ("threshold-unreachable", "{above: 0.03}", "{below: 0}", "20:24", "the score can never pass it"),
+    ("threshold-always", "{above: 0.03}", "{above: -1}", "20:24", "every score passes it"),
+    ("hysteresis-equal", "  - threshold: {above: 0.03}", "  - hysteresis: {on: 0.03, off: 0.03}", "20:33",
+     "hysteresis on and off are equal"),
+    ("top-k-without-classes", "  - threshold:", "  - top_k: {k: 2}\n  - threshold:", "20:12", "top_k lists classes"),
+    ("confidence-without-classes", "  - threshold:", "  - confidence: {min: 0.5}\n  - threshold:", "20:17",
+     "confidence is a classifier's"),
+    ("gate-output", "  - threshold:", "  - gate: {output: 30, above: 0.5}\n  - threshold:", "20:20",
+     "gate reads output 30 of a model with 24 outputs"),
+    ("steps-out-of-order", "  - threshold: {above: 0.03}\n  - debounce: {count: 3}\n",
+     "  - debounce: {count: 3}\n  - threshold: {above: 0.03}\n", "18:1", "out of order"),
+    ("per-class-without-classify", "{above: 0.03}", "{above: 0.03, classes: {a: 0.5}}", "20:43",
+     "per-class thresholds need classify"),
+    ("gpio-port-unknown", "led: led0", "gpio: {port: gpio7, pin: 3}", "24:18", "has no GPIO port 'gpio7'"),
+    ("gpio-pin-too-high", "led: led0", "gpio: {port: gpio1, pin: 20}", "24:30",
+     "gpio1 of nrf52840dk/nrf52840 has pins 0 to 15"),
+    ("gpio-alias-unknown", "led: led0", "gpio: buzzer", "24:11", "has no alias 'buzzer'"),
+    ("output-state-unknown", "led: led0", "led: {alias: led0, state: fault}", "24:31", "'fault' is not a state"),
 ]
 
 

@@ -24,9 +24,11 @@ from zgen.testing.base import RunResult, SimRunner, stop_process_group
 
 
 def find_renode() -> Path | None:
-    """The renode launcher: $RENODE, $RENODE_PATH/renode, or renode on PATH."""
+    """The renode launcher: $RENODE, $RENODE_PATH/renode, renode on PATH, or a build in ~/renode
+    (where Renode's build from source leaves it, as ~/zephyrproject for Zephyr)."""
     for p in (os.environ.get("RENODE"), os.environ.get("RENODE_PATH") and
-              str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode")):
+              str(Path(os.environ["RENODE_PATH"]) / "renode"), shutil.which("renode"),
+              str(Path.home() / "renode" / "renode")):
         if p and Path(p).exists():
             return Path(p)
     return None
