@@ -20,7 +20,7 @@ from zgen import boards
 from zgen.cli import main
 from zgen.data import load_csv
 from zgen.manifest import load_manifest
-from zgen.testing import renode_feed
+from zgen import renode_feed
 
 # lis2dw12_convert() of Zephyr 3.7 (drivers/sensor/st/lis2dw12/lis2dw12.c), with the gain the driver
 # sets in high-performance mode, given in argv[1]: LIS2DW12_FS_TO_GAIN(fs, 0) = 244 << fs ug/LSB.

@@ -17,7 +17,7 @@ from zgen.sensors import PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
 from zgen.simulate import run as run_simulation
-from zgen.testing import renode_feed
+from zgen import renode_feed
 from zgen.workspace import WEST_PROJECTS, ZEPHYR_REVISION
 
 DTYPE_ENUM = {0: "ZGEN_DTYPE_FLOAT32", 1: "ZGEN_DTYPE_INT8", 2: "ZGEN_DTYPE_UINT8"}

@@ -19,7 +19,7 @@ from pathlib import Path
 from zgen import simulate
 from zgen.errors import ToolError
 from zgen.manifest import Manifest
-from zgen.testing import renode_feed
+from zgen import renode_feed
 from zgen.testing.base import RunResult, SimRunner, stop_process_group
 
 
