@@ -89,7 +89,8 @@ def test_sample_fits_its_board_and_generates(manifest, tmp_path, capsys):
 
 def test_readme_event_lines_are_the_programs():
     """The README's example block is what `zgen simulate samples/anomaly/anomaly.yaml` prints (its
-    start line, every line with an event, the end line), not a copy that drifted."""
+    start line, every line with an event and the output actions after it, the end line), not a copy
+    that drifted."""
     import re
 
     from conftest import ANOMALY, REPO
@@ -97,4 +98,4 @@ def test_readme_event_lines_are_the_programs():
     readme = (REPO / "README.md").read_text()
     block = re.search(r"## The event lines\n.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
     lines = run(load_manifest(ANOMALY)).lines
-    assert block == [lines[0]] + [l for l in lines if "event=" in l] + [lines[-1]]
+    assert block == [lines[0]] + [l for l in lines if "event=" in l or " out=" in l] + [lines[-1]]
