@@ -63,6 +63,9 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         c.setdefault("merged_strings", b.sizes.flash_used - sum(flash.values()))
         if b.replay:
             c.setdefault("replay_dmic_code" if mic else "replay_code", flash.get("replay", 0) - replay_data_bytes(m))
+        for extra in ("gpio_emul", "workq"):  # parts only some outputs link
+            if extra in flash or extra in ram:
+                c.setdefault(extra, {"flash": flash.get(extra, 0), "ram": ram.get(extra, 0)})
         for s in sorted(stems):  # a stable file from run to run
             c["kernels"].setdefault(b.kernels, {}).setdefault(s, flash[f"kernel:{s}"])
         if b.replay and b.board.name not in board_base:
@@ -124,7 +127,7 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
     return data
 
 
-RUNTIME_PARTS = ("zgen", "zgen_mic", "replay_code", "replay_dmic_code")
+RUNTIME_PARTS = ("zgen", "zgen_mic", "replay_code", "replay_dmic_code", "gpio_emul", "workq")
 
 
 def merge(old: dict, new: dict) -> dict:
@@ -139,6 +142,8 @@ def merge(old: dict, new: dict) -> dict:
     for core, c in new["cores"].items():
         if core in out["cores"]:
             out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
+        else:
+            out["cores"][core] = c
     return out
 
 

@@ -193,6 +193,10 @@ def part_of(file: str, tflm_kernels: set[str]) -> str:
         return f"kernel:{stem}"
     if file == "*fill*":
         return "fill"
+    if stem == "gpio_emul":  # the GPIO emulator zgen adds for pin outputs on simulated boards
+        return "gpio_emul"
+    if stem == "system_work_q":  # the system work queue (its thread and stack): pulse outputs end there
+        return "workq"
     return "zephyr"
 
 
