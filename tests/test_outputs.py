@@ -13,7 +13,7 @@ OUTPUTS = """outputs:
   - log
   - led: led0
   - led: {alias: led1, state: normal}
-  - gpio: {port: gpio0, pin: 13, name: alarm, pulse_ms: 250}
+  - gpio: {port: gpio0, pin: 3, name: alarm, pulse_ms: 250}  # P0.03 (Arduino A0); P0.13 is the DK's LED1 = led0
   - callback
 """
 
@@ -80,7 +80,7 @@ def test_each_board_gets_its_pins(sample_copy, tmp_path):
     assert main(["new", str(_manifest(sample_copy)), "-o", str(app)]) == 0
     real = (app / "boards" / "nrf52840dk_nrf52840.overlay").read_text()
     # the port/pin output gets a node and an alias; the board's own LEDs stay the board's
-    assert re.search(r"zgen_out_0: out-0 \{\s*gpios = <&gpio0 13 0>;", real)
+    assert re.search(r"zgen_out_0: out-0 \{\s*gpios = <&gpio0 3 0>;", real)
     assert "zgen-out-alarm = &zgen_out_0;" in real and "led0 =" not in real
     assert "gpio-emul" not in real
     for stem in ("native_sim", "qemu_cortex_m3"):
