@@ -399,3 +399,23 @@ def test_outputs_follow_their_state():
                     "out=led0 level=0", "out=idle-led level=1"]    # off
     pipe = _runtime.Pipeline(c.config())
     assert pipe.levels() == [0, 0, 0, 1]  # before any decision: the off state's output is high
+
+
+def test_the_schema_shows_every_step_and_output_with_an_example():
+    import json
+
+    import jsonschema
+
+    from zgen.manifest import postprocess
+    from zgen.resources import schema_path
+
+    schema = json.loads(schema_path().read_text())
+    steps = schema["properties"]["postprocess"]["items"]
+    assert set(steps["properties"]) == set(postprocess.STEPS)  # one description each, both sides
+    for name, sub in steps["properties"].items():
+        assert sub.get("examples") and sub.get("description"), name
+        for example in sub["examples"]:
+            jsonschema.validate({name: example}, steps)
+    for section in ("outputs", "postprocess"):
+        for example in schema["properties"][section]["examples"]:
+            jsonschema.validate(example, schema["properties"][section])
