@@ -55,8 +55,8 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
     in_dtype = m.model.inputs[0].dtype
     in_shape = m.model.inputs[0].shape
     # The start line shows what the firmware on the manifest's board will print.
-    arena_used = arena.used_on(m.board.arch, m.board.tflm_kernels)
-    arena_size = plan_arena(m, arena, m.board.arch, m.board.tflm_kernels)
+    arena_used = arena.used_on(m.board.arch, m.kernels_on(m.board))
+    arena_size = plan_arena(m, arena, m.board.arch, m.kernels_on(m.board))
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
@@ -91,7 +91,7 @@ def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "
     if not isinstance(m.arena, int):
         return arena.planned_for(arch, kernels)
     needed = arena.needed_on(arch, kernels)
-    if m.arena < needed and (arch, kernels) == (m.board.arch, m.board.tflm_kernels):
+    if m.arena < needed and (arch, kernels) == (m.board.arch, m.kernels_on(m.board)):
         raise ZgenError.at(str(m.path), *m.where("model", "arena"),
                            f"arena: {m.arena} is below the {needed} bytes {m.model.path.name} needs on "
                            f"{m.board.name} ({arena.note_for(arch, kernels)})",

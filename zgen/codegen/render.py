@@ -10,7 +10,7 @@ import numpy as np
 from zgen import __version__, boards
 from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
-from zgen.model.ops import RESOLVER_METHOD
+from zgen.model.ops import RESOLVER_METHOD, cmsis_nn_accelerates
 from zgen.pipeline import TABLE_TYPES, buffer_sizes, runtime_config, sample_queue_length
 from zgen.steps import KIND
 from zgen.sensors import PARTS
@@ -185,7 +185,7 @@ def sim_boards() -> list[str]:
 def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) -> Rendered:
     cfg = runtime_config(m)
     arena = arena or measure(m.model.path)
-    arena_size = plan_arena(m, arena, m.board.arch, m.board.tflm_kernels)
+    arena_size = plan_arena(m, arena, m.board.arch, m.kernels_on(m.board))
     # Arm boards get the arena replayed for Cortex-M, for the kernel set their
     # core builds with; native_sim (i386) and RISC-V lay TFLM's structs out
     # differently and get the host's upper bound.
@@ -211,6 +211,12 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         "outputs": [{"name": o.name, "c_name": o.c_name, "mode": o.mode, "pin": o.kind != "callback"}
                     for o in m.outputs],
         "pin_outputs": any(o.kind != "callback" for o in m.outputs), "callback": m.callback,
+        # The kernel set on DSP cores (zgen.manifest.Manifest.kernels_on): the ops CMSIS-NN would run.
+        "cmsis_nn_ops": [] if m.kernels == "reference" else (cmsis_nn_accelerates(m.model) or
+                                                            (["every op"] if m.kernels == "cmsis-nn" else [])),
+        "cmsis_nn_reason": "the manifest sets `model: kernels: reference`" if m.kernels == "reference" else
+        f"{m.model.path.name} has no int8/int16 op CMSIS-NN accelerates (it is "
+        f"{m.model.inputs[0].dtype}; CMSIS-NN has no float kernels)",
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
         "cfg": cfg, "steps": _steps(m, cfg), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,

@@ -125,6 +125,18 @@ class Manifest:
     chain: tuple = ()  # zgen.steps.CStep records of the feature chain
     feature_shape: object = None  # zgen.steps.Shape of one window's (frame's) features
     faults: tuple[Fault, ...] = ()  # test.faults, by sample
+    kernels: str = "auto"  # model.kernels: auto | reference | cmsis-nn
+
+    def kernels_on(self, board: Board) -> str:
+        """The TFLM kernel set the app builds with on `board`: CMSIS-NN only on Arm cores with the
+        DSP extension, and (auto) only where the model has int8/int16 ops CMSIS-NN accelerates."""
+        if board.tflm_kernels != "cmsis-nn" or self.kernels == "reference":
+            return "reference"
+        if self.kernels == "cmsis-nn" or self.model is None:
+            return "cmsis-nn"
+        from zgen.model.ops import cmsis_nn_accelerates
+
+        return "cmsis-nn" if cmsis_nn_accelerates(self.model) else "reference"
 
     @property
     def leds(self) -> tuple[str, ...]:

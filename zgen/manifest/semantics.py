@@ -316,7 +316,7 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
         model_path=model_path, arena=raw["model"].get("arena", "auto"), decision=decision,
         log=log, outputs=outputs, test_data=test_data, model=info, recording=recording,
         frame_count=frame_count, frame_stride=frame_stride, chain=tuple(records), feature_shape=shape,
-        faults=faults,
+        faults=faults, kernels=raw["model"].get("kernels", "auto"),
     )
 
 

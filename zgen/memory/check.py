@@ -12,7 +12,7 @@ from zgen.simulate import plan_arena
 
 def plans(m: Manifest, targets: list[Board]) -> list[tuple[Board, BoardPlan | None]]:
     arena = measure(m.model.path)
-    return [(b, plan_for(m, b, plan_arena(m, arena, b.arch, b.tflm_kernels))) for b in targets]
+    return [(b, plan_for(m, b, plan_arena(m, arena, b.arch, m.kernels_on(b)))) for b in targets]
 
 
 def all_fit(results: list[tuple[Board, BoardPlan | None]]) -> bool:

@@ -132,7 +132,7 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
         p.missing.append(f"the zgen runtime of {'microphone' if mic else 'sensor'} apps on {board.core}: not measured")
         zgen = {"flash": 0, "ram": 0}
     p.flash["zgen runtime"] = zgen["flash"]
-    kset = kernels or board.tflm_kernels
+    kset = kernels or m.kernels_on(board)
     stems: set[str] = set()
     known_ops = data["ops"].get(kset, {})
     used = set(m.model.ops_used)

@@ -125,3 +125,22 @@ def target_limits(model) -> list[tuple[int, str, str]]:
                             "re-convert with converter._experimental_disable_per_channel_quantization_"
                             "for_dense_layers = True"))
     return out
+
+
+# Ops TFLM 48613f7b's CMSIS-NN kernel set implements with CMSIS-NN's int8/int16 routines
+# (tensorflow/lite/micro/kernels/cmsis_nn/*.cc); every other op, and these on float data, run
+# TFLM's reference code in a CMSIS-NN build too.
+CMSIS_NN_OPS = frozenset({"ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D",
+                          "FULLY_CONNECTED", "MAX_POOL_2D", "MUL", "PAD", "SOFTMAX", "SVDF", "TRANSPOSE_CONV",
+                          "UNIDIRECTIONAL_SEQUENCE_LSTM"})
+
+
+def cmsis_nn_accelerates(model) -> list[str]:
+    """The model's ops CMSIS-NN runs on int8/int16 data (their first input's type), sorted."""
+    tensors = model.tensors
+    out = set()
+    for o in model.operators:
+        if o.op in CMSIS_NN_OPS and o.subgraph == 0 and o.inputs and 0 <= o.inputs[0] < len(tensors) \
+                and tensors[o.inputs[0]].dtype in ("int8", "int16"):
+            out.add(o.op)
+    return sorted(out)
