@@ -15,7 +15,8 @@ SINE = REPO / "samples" / "sine" / "sine.yaml"
 ENVIRONMENTAL = REPO / "samples" / "environmental" / "environmental.yaml"
 KEYWORD = REPO / "samples" / "keyword" / "keyword.yaml"
 VIBRATION = REPO / "samples" / "vibration" / "vibration.yaml"
-SAMPLES = [ANOMALY, GESTURE, SINE, ENVIRONMENTAL, KEYWORD, VIBRATION]
+FALL = REPO / "samples" / "fall" / "fall.yaml"
+SAMPLES = [ANOMALY, GESTURE, SINE, ENVIRONMENTAL, KEYWORD, VIBRATION, FALL]
 # Outside authors' models and recordings; never copied into the repository. Manifests under
 # tests/ name them in place: the suite allows that folder explicitly, as a user would with
 # --allow-path (a manifest may not otherwise reach outside its own folder).

@@ -186,6 +186,9 @@ def _hysteresis(c, d: _Draft, params, at, info):
             c.add(at + ("classes", name), f"'{name}': on {v['on']:g} and off {v['off']:g} go the other way "
                   f"to the default on {d.on:g}, off {d.off:g}", "keep off on the same side of on for every class")
             continue
+        _within(c, at + ("classes", name, "on"), f"hysteresis on of '{name}'", float(v["on"]), d.above, lo, hi)
+        _within(c, at + ("classes", name, "off"), f"hysteresis off of '{name}'", float(v["off"]), d.above, lo, hi,
+                hold=True)
         d.class_on[name], d.class_off[name] = float(v["on"]), float(v["off"])
 
 
