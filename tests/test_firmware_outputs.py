@@ -1,5 +1,5 @@
 """Real firmware with every kind of output: LEDs by state, a GPIO pin by port with a pulse per
-event, and the callback. On native_sim and QEMU the pins live on zgen's GPIO emulator and each
+event, and the callback; and samples/fall, which has them all. On native_sim and QEMU the pins live on zgen's GPIO emulator and each
 action line carries the level read back from it; in Renode (nrf52840dk/nrf52840) they are the
 nRF52840's GPIO. The firmware's lines must be zgen simulate's, and the callback file zgen starts
 must be called once per event, in order.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ANOMALY
+from conftest import ANOMALY, FALL
 from test_firmware import _skip_without_tools
 from test_outputs import OUTPUTS
 from zgen.cli import main
@@ -36,6 +36,29 @@ def app(firmware_workspace):
                         .replace("name: motor_anomaly", "name: motor_outputs"))
     assert main(["new", str(manifest), "-o", str(APP), "--force"]) == 0
     return APP
+
+
+@pytest.fixture(scope="module")
+def fall_app(firmware_workspace):
+    out = ROOT / "fall"
+    assert main(["new", str(FALL), "-o", str(out), "--force"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("sim", ["native_sim", "qemu", "renode"])
+def test_fall_sample_as_simulated(fall_app, sim):
+    """The fall sample's falls, LED, buzzer pulses and callback on each simulator (in Renode the
+    recording goes through Renode's LIS2DW12 and Zephyr's driver)."""
+    from zgen.testing.session import run_test
+
+    _skip_without_tools(sim)
+    out = run_test(fall_app, sim, board=BOARD[sim], say=lambda s: None, timeout=900)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed and not out.build.warnings, out.problems
+    falls = [line for line in out.run.lines if line.endswith("event=fall")]
+    assert len(falls) == 7
+    assert sum("out=zgen-out-alarm pulse_ms=1000 level=1" in line for line in out.run.lines) == 7
+    assert len(re.findall(r"zgen_on_event: t=\d+ state=fall", out.run.output)) == 7
 
 
 @pytest.mark.parametrize("sim", ["native_sim", "qemu", "renode"])
