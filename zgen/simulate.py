@@ -78,9 +78,11 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
 
 
 def _dequantize(raw: np.ndarray, t) -> list[float]:
+    """The outputs as the runtime reads them: float32 (q - zero_point) * scale."""
+    flat = raw.reshape(-1)
     if t.dtype == "float32":
-        return [float(v) for v in raw.reshape(-1)]
-    return [float(np.float32((int(v) - t.zero_point) * np.float32(t.scale))) for v in raw.reshape(-1)]
+        return flat.astype(np.float64).tolist()
+    return ((flat.astype(np.int32) - t.zero_point).astype(np.float32) * np.float32(t.scale)).astype(np.float64).tolist()
 
 
 def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "reference") -> int:
