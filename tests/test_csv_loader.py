@@ -48,7 +48,7 @@ def test_fast_path_is_the_exact_path(tmp_path_factory, rows, ragged):
 def test_plain_files_take_the_fast_path_and_agree(tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("csv") / "r.csv"
     path.write_text("\n".join(["a,b,c", *(",".join(r) for r in rows)]) + "\n")
-    fast = data._plain_values([",".join(r) for r in rows], 3, [2, 0])
+    fast = data._plain_values("\n".join(",".join(r) for r in rows) + "\n", 3, [2, 0])
     assert fast is not None
     saved = data._plain_values
     data._plain_values = lambda *a: None
