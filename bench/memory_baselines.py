@@ -132,13 +132,15 @@ RUNTIME_PARTS = ("zgen", "zgen_mic", "replay_code", "replay_dmic_code", "gpio_em
 
 def merge(old: dict, new: dict) -> dict:
     """`new` (a calibration of a few builds) into `old`: per core, the zgen runtime's own parts are
-    new's (they change whenever lib/zgen does); boards and drivers old lacks join it. Kernels and
-    ops are not merged: a few builds cannot tell ops apart (see calibrate)."""
+    new's (they change whenever lib/zgen does); boards and drivers new measured replace or join
+    old's. Kernels and ops are not merged: a few builds cannot tell ops apart (see calibrate)."""
     out = dict(old)
     out["calibrated_from"] = old["calibrated_from"] + [b for b in new["calibrated_from"]
                                                        if b not in old["calibrated_from"]]
+    # A board or driver measured again replaces its old figure (the workspace may have changed: e.g.
+    # the segger module makes nRF boards link SEGGER RTT's buffers).
     for key in ("boards", "drivers"):
-        out[key] = {**old.get(key, {}), **{k: v for k, v in new.get(key, {}).items() if k not in old.get(key, {})}}
+        out[key] = {**old.get(key, {}), **new.get(key, {})}
     for core, c in new["cores"].items():
         if core in out["cores"]:
             out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
@@ -151,9 +153,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibrate", nargs="*", type=Path, default=[])
     ap.add_argument("--add", nargs="*", type=Path, default=[],
-                    help="measure these builds and merge them into the measured data: parts it lacks join "
-                         "it, and the zgen runtime's own parts (zgen, zgen_mic, replay code) of their "
-                         "cores are replaced (they change with lib/zgen)")
+                    help="measure these builds and merge them into the measured data: their boards' "
+                         "baselines (replay builds), drivers (sensor builds) and their cores' zgen runtime "
+                         "parts (zgen, zgen_mic, replay code, GPIO emulator, work queue) replace or join it")
     ap.add_argument("--check", nargs="*", type=Path, default=[])
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args(argv)
