@@ -98,7 +98,7 @@ def cmd_test(args) -> int:
     if args.boards or args.subset:
         raise ZgenError.at("--boards", None, None, "--boards and --subset go with --twister",
                            "add --twister, or use --board with --sim")
-    outcome = run_test(Path(args.app), args.sim, board=args.board, timeout=args.timeout)
+    outcome = run_test(Path(args.app), args.sim, board=args.board, timeout=args.timeout, progress=sys.stderr)
     if outcome.arena:
         print(f"firmware arena: {outcome.arena[0]} of {outcome.arena[1]} bytes used")
     if outcome.comparison.diff:

@@ -24,6 +24,7 @@ _WARNING = re.compile(r"^(?P<file>[^\s:]+):\d+:\d+: warning: ", re.M)
 # Kconfig's (a value a .conf or defconfig assigned and did not get, an unknown symbol...): the whole
 # first line, which names the symbol.
 _KCONFIG_WARNING = re.compile(r"^warning: \S+ \(defined at [^)]*\).*$|^warning: attempt to assign.*$", re.M)
+_NINJA_STEP = re.compile(r"^\[(\d+)/(\d+)\] ")
 _MEMORY = re.compile(r"^\s*(FLASH|RAM|SRAM):\s+(\d+)\s+(B|KB|MB)\s+(\d+)\s+(B|KB|MB|GB)", re.M)
 
 
@@ -82,7 +83,44 @@ class SimRunner:
         line (the replay source's recording runs out; a fed sensor model does not)."""
         return simulate.run(m).lines, True
 
-    def build(self, timeout: float = 1800) -> BuildResult:
+    def _stream(self, cmd: list[str], timeout: float, progress) -> tuple[int, str]:
+        """Run west build, its output read as it comes: `progress(done, total)` for each of ninja's
+        `[done/total]` steps. Returns (exit status, the whole output)."""
+        try:
+            proc = subprocess.Popen(cmd, cwd=self.ws.topdir, env=toolchain_env(self.board, self.ws),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, errors="replace", start_new_session=True)
+        except FileNotFoundError:
+            raise ToolError("`west` is not installed: pip install west") from None
+        out: queue.Queue[str | None] = queue.Queue()
+
+        def pump():
+            for line in proc.stdout:
+                out.put(line)
+            out.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        log, start = [], time.monotonic()
+        try:
+            while True:
+                left = timeout - (time.monotonic() - start)
+                if left <= 0:
+                    raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s")
+                try:
+                    line = out.get(timeout=min(left, 1.0))
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                log.append(line)
+                m = _NINJA_STEP.match(line)
+                if m and progress is not None:
+                    progress(int(m.group(1)), int(m.group(2)))
+        finally:
+            stop_process_group(proc)
+        return proc.returncode, "".join(log)
+
+    def build(self, timeout: float = 1800, progress=None) -> BuildResult:
         # west's "-p auto" recompiles changed sources but does not re-run
         # Kconfig for files zgen added (a new boards/*.conf): rebuild from
         # scratch whenever the app changed since the last build (ccache keeps
@@ -94,19 +132,12 @@ class SimRunner:
         if self.build_args():
             cmd += ["--", *self.build_args()]
         start = time.monotonic()
-        try:
-            proc = subprocess.run(cmd, cwd=self.ws.topdir, env=toolchain_env(self.board, self.ws),
-                                  capture_output=True, text=True, timeout=timeout)
-        except FileNotFoundError:
-            raise ToolError("`west` is not installed: pip install west") from None
-        except subprocess.TimeoutExpired:
-            raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s") from None
-        log = proc.stdout + proc.stderr
+        returncode, log = self._stream(cmd, timeout, progress)
         self.build_dir.mkdir(parents=True, exist_ok=True)
         (self.build_dir / "zgen-build.log").write_text(f"$ {' '.join(cmd)}\n{log}")
-        if proc.returncode != 0:
+        if returncode != 0:
             tail = "\n".join(log.strip().splitlines()[-25:])
-            raise ToolError(f"west build for {self.board.name} failed (exit {proc.returncode}):\n{tail}\n"
+            raise ToolError(f"west build for {self.board.name} failed (exit {returncode}):\n{tail}\n"
                             f"command: {' '.join(cmd)} (in {self.ws.topdir}); full log: "
                             f"{self.build_dir / 'zgen-build.log'}")
         stamp.write_bytes(lock)
@@ -123,7 +154,8 @@ class SimRunner:
                           "RAM": (sizes.ram_used, sizes.regions[sizes.ram_region][1])}
         return BuildResult(self.build_dir, log, time.monotonic() - start, warnings, memory)
 
-    def run(self, timeout: float = 300) -> RunResult:
+    def run(self, timeout: float = 300, progress=None) -> RunResult:
+        """Run the firmware until its end line; `progress(line)` sees each `zgen:` line as it comes."""
         cmd = self.command()
         start = time.monotonic()
         try:
@@ -156,6 +188,8 @@ class SimRunner:
                 at = text.find("zgen: ")
                 if at >= 0:
                     events.append(text[at:])
+                    if progress is not None:
+                        progress(text[at:])
                     if text[at:].startswith(("zgen: end ", "zgen: error=")):
                         finished = text[at:].startswith("zgen: end ")
                         break

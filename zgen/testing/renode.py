@@ -76,7 +76,7 @@ class RenodeRunner(SimRunner):
         return [str(tool), str(self.suite), "--variable", f"ELF:{self.build_dir / 'zephyr' / 'zephyr.elf'}",
                 "--variable", f"UART_LOG:{self.uart_log}", "-r", str(self.build_dir / "renode-results")]
 
-    def run(self, timeout: float = 300) -> RunResult:
+    def run(self, timeout: float = 300, progress=None) -> RunResult:
         overlay = self.app / "tests" / "renode" / f"{self.board.file_stem}.overlay"
         for needed in (self.suite, overlay):
             if not needed.is_file():

@@ -11,6 +11,7 @@ from zgen import boards
 from zgen.codegen.lock import Lock, sha256
 from zgen.errors import Problem, ToolError, ZgenError
 from zgen.manifest import load_manifest
+from zgen.progress import Progress
 from zgen.testing.base import BuildResult, RunResult, get_runner
 from zgen.testing.compare import Comparison, arena_figures, compare
 from zgen.workspace import require_workspace
@@ -35,7 +36,9 @@ def run_limit(m, sim: str, board) -> float:
 
 
 def run_test(app: Path, sim: str, board: str | None = None, timeout: float | None = None,
-             say: Callable[[str], None] = print) -> TestOutcome:
+             say: Callable[[str], None] = print, progress=None) -> TestOutcome:
+    """Build, run, compare. `progress`: a stream to show the build's steps and the run's decisions
+    on (zgen.progress), or None."""
     app = Path(app)
     lock = Lock.read(app)
     if lock is None:
@@ -63,13 +66,31 @@ def run_test(app: Path, sim: str, board: str | None = None, timeout: float | Non
         raise ToolError(f"{sim} cannot run {target.name}; boards it runs: "
                         + ", ".join(b.name for b in boards.catalogue().values() if runner.supports(b)))
     say(f"building {app} for {target.name} in {runner.ws.topdir} (Zephyr {runner.ws.version}) ...")
-    build = runner.build()
+    bar = Progress("  build", progress) if progress is not None else None
+    try:
+        build = runner.build(progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
     mem = ", ".join(f"{k} {u} of {s} B" for k, (u, s) in build.memory.items())
     say(f"built in {build.seconds:.0f} s: {mem}")
     say(f"running {' '.join(runner.command())}")
     expected, ends = runner.expected(m)
     timeout = timeout or run_limit(m, sim, target)
-    result = runner.run(timeout=timeout)
+    decisions = sum(" win=" in line for line in expected)
+    bar = Progress("  run (decisions)", progress) if progress is not None else None
+    seen = [0]
+
+    def on_line(line: str) -> None:
+        if " win=" in line:
+            seen[0] += 1
+            bar.update(seen[0], decisions)
+
+    try:
+        result = runner.run(timeout=timeout, progress=on_line if bar else None)
+    finally:
+        if bar:
+            bar.close()
     got = result.lines if ends else result.lines[:len(expected)]  # what followed the last window
     cmp = compare(expected, got, f"{sim} ({target.name})")
 
