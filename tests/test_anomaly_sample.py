@@ -35,7 +35,11 @@ def test_simulate_cli_prints_the_event_lines():
     out = subprocess.run([sys.executable, "-m", "zgen", "simulate", str(ANOMALY)], capture_output=True,
                          text=True, check=True).stdout.splitlines()
     assert out[0].startswith("zgen: start version=0.1.0 app=motor_anomaly model=")
-    assert len(out) == 101 and out[-1] == "zgen: end samples=6400 windows=99 read_errors=0 overruns=0"
+    assert out[-1] == "zgen: end samples=6400 windows=99 read_errors=0 overruns=0"
+    # a line per window, and after each of the 4 events the LED's action (led0 follows the state)
+    assert sum(" win=" in line for line in out) == 99 and len(out) == 101 + 4
+    assert [line.split(" ", 2)[2] for line in out if " out=" in line] == \
+        ["out=led0 level=1", "out=led0 level=0", "out=led0 level=1", "out=led0 level=0"]
 
 
 def test_new_check_and_simulate_never_import_tensorflow(tmp_path):
