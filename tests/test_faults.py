@@ -71,11 +71,55 @@ def test_bad_faults_are_errors(sample, capsys, faults, message):
     assert message in err and f"{sample}:" in err
 
 
-def test_microphone_manifests_cannot_declare_faults_yet(tmp_path, capsys):
+MIC_FAULTS = """  faults:
+    - {sample: 96100, read_errors: 2}
+    - {sample: 200000, drop: 1000}
+    - {sample: 400000, stall_ms: 400}
+"""
+
+
+@pytest.fixture
+def keyword(tmp_path):
     dst = tmp_path / "k"
     shutil.copytree(KEYWORD.parent, dst, ignore=shutil.ignore_patterns("train", "__pycache__"))
-    manifest = dst / "keyword.yaml"
-    manifest.write_text(manifest.read_text() + "  faults:\n    - {sample: 100, drop: 10}\n")
+    return dst / "keyword.yaml"
+
+
+def test_the_replay_microphone_faults_blocks(keyword, capsys):
+    """DMIC blocks of one hop (320 samples at 16 kHz): the read reaching sample 96100 and the next
+    fail (96000-96639 lost), 1000 samples from 200000 never arrive, the read reaching 400000 is
+    held 400 ms (longer than the app's 8 blocks, 160 ms: an overrun line before that block).
+    Oracle: the WAV with those samples cut, simulated without faults."""
+    import wave
+
+    import numpy as np
+
+    keyword.write_text(keyword.read_text() + MIC_FAULTS)
+    faulty = _lines(["simulate", str(keyword)], capsys)
+    with wave.open(str(keyword.parent / "data/test.wav")) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    cut = np.concatenate([pcm[:96000], pcm[96640:200000], pcm[201000:]])
+    with wave.open(str(keyword.parent / "data/cut.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(cut.astype("<i2").tobytes())
+    keyword.write_text(keyword.read_text().replace(MIC_FAULTS, ""))
+    oracle = _lines(["simulate", str(keyword), "--data", str(keyword.parent / "data/cut.wav")], capsys)
+    assert [l for l in faulty if " win=" in l] == [l for l in oracle if " win=" in l]
+    faults = [l for l in faulty if "read_error=" in l or "overrun=" in l]
+    assert faults[:2] == ["zgen: t=96000 read_error=-5"] * 2  # t: the lost block's first sample, as pushed
+    # the held block starts at cut sample 398080 (the one holding PCM sample 400000 = cut 398360)
+    assert re.fullmatch(r"zgen: t=398080 overrun=\d+", faults[2]) and len(faults) == 3
+    at = faulty.index(faults[2])
+    assert int(re.search(r"t=(\d+)", faulty[at + 1]).group(1)) >= 398080
+    assert faulty[-1].startswith(f"zgen: end samples={len(pcm) - 1640} ") and " read_errors=2 " in faulty[-1]
+
+
+@pytest.mark.parametrize("faults,message", [
+    ("    - {sample: 1000, stall_ms: 150}\n", "absorbed by the 8 DMIC blocks the app holds"),
+    ("    - {sample: 1000, read_errors: 2}\n    - {sample: 1500, drop: 10}\n", "overlaps test.faults[0]"),
+])
+def test_bad_microphone_faults_are_errors(keyword, capsys, faults, message):
+    keyword.write_text(keyword.read_text() + "  faults:\n" + faults)
     capsys.readouterr()
-    assert main(["check", str(manifest)]) == 2
-    assert "the replay microphone does not inject them yet" in capsys.readouterr().err
+    assert main(["check", str(keyword)]) == 2
+    assert message in capsys.readouterr().err

@@ -71,3 +71,39 @@ def test_an_arena_too_small_stops_with_the_size_needed_and_the_fix(firmware_work
     assert result.seconds < 60 and not result.finished
     assert result.lines[-1] == (f"zgen: error=allocate_tensors arena_size=512 needed={planned} "
                                 f"fix=CONFIG_ZGEN_ARENA_SIZE>={planned} (prj.conf) or model.arena: auto")
+
+
+MIC_FAULTS = """  faults:
+    - {sample: 16100, read_errors: 2}
+    - {sample: 32000, drop: 1000}
+    - {sample: 56000, stall_ms: 400}
+"""
+
+
+@pytest.fixture(scope="module")
+def faulty_mic_app(firmware_workspace):
+    """The keyword sample over the first 5 s of its recording, with the replay microphone's faults:
+    two failed block reads, 1000 samples dropped, a read held 400 ms (past the app's 8 blocks)."""
+    from test_firmware_audio import _excerpt
+
+    manifest = _excerpt("keyword", 5)
+    text = manifest.read_text().split("  faults:")[0].rstrip("\n") + "\n"
+    faulty = manifest.parent / "keyword_faults.yaml"
+    faulty.write_text(text.replace("name: keyword_spotting", "name: keyword_faults") + MIC_FAULTS)
+    out = APP.parent / "samples" / "keyword-faults"
+    assert main(["new", str(faulty), "-o", str(out), "--force"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("sim,board", [("native_sim", "native_sim"), ("qemu", "qemu_cortex_m3")])
+def test_the_microphone_app_reports_faults_and_carries_on(faulty_mic_app, sim, board):
+    from zgen.testing.session import run_test
+
+    _skip_without_tools(sim)
+    out = run_test(faulty_mic_app, sim, board=board, say=lambda s: None, timeout=900)
+    assert out.comparison.equal, out.comparison.diff
+    assert out.passed, out.problems
+    lines = out.run.lines
+    assert [l for l in lines if "read_error=" in l] == ["zgen: t=16000 read_error=-5"] * 2
+    assert sum(" overrun=" in l for l in lines) >= 1
+    assert lines[-1].startswith(f"zgen: end samples={80000 - 1640} ")

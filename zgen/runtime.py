@@ -17,28 +17,32 @@ def windows(pipe, recording: Recording):
         yield decision
 
 
-def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0):
-    """The firmware's main loop on the host, with the replay sensor's injected faults: yields
+def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0, block: int | None = None):
+    """The firmware's main loop on the host, with the replay source's injected faults: yields
     ("line", text) for a read error or an overrun, ("decision", (model_input, features)) for each
-    decision, in the order the firmware prints them."""
+    decision, in the order the firmware prints them. `block`: a microphone's DMIC block (one hop
+    of samples), whose replay fails, drops and stalls blocks (replay_dmic.c); None: a sensor's."""
     import errno
 
     values = np.ascontiguousarray(recording.sensor_values())
-    k = 0
 
-    def run(stop: int):
-        block = values[k:stop].tobytes()
+    def push(chunk: np.ndarray):
+        data = np.ascontiguousarray(chunk).tobytes()
         i = 0
         while True:
-            i, ready = pipe.push(block, i)
+            i, ready = pipe.push(data, i)
             if not ready:
                 return
             out = pipe.features()
             if out is not None:
                 yield "decision", out
 
+    if block is not None:
+        yield from _dmic(pipe, values, sorted(faults, key=lambda f: f.sample), rate_hz, block, push)
+        return
+    k = 0
     for f in faults:
-        yield from run(f.sample)
+        yield from push(values[k:f.sample])
         if f.kind == "read_errors":
             for _ in range(f.amount):  # each failed read costs its sample
                 yield "line", pipe.read_error_line(-errno.EIO)
@@ -48,7 +52,50 @@ def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0):
         else:  # stall_ms: the periods the sampler misses while that read blocks
             k = f.sample
             yield "line", pipe.overrun_line(max(1, int(f.amount * rate_hz / 1000) - 1))
-    yield from run(len(values))
+    yield from push(values[k:])
+
+
+def _dmic(pipe, values, faults, rate_hz: float, block: int, push):
+    """replay_dmic.c's reads: each fault on the first read whose block reaches its sample."""
+    import errno
+
+    from zgen.sensors import MIC_BLOCKS
+
+    n, at, fi, failing = len(values), 0, 0, 0
+    while at < n:
+        if failing:
+            failing -= 1
+            at += block
+            yield "line", pipe.read_error_line(-errno.EIO)
+            continue
+        failed = stalled = False
+        while fi < len(faults) and faults[fi].sample < at + block:
+            f = faults[fi]
+            if f.kind == "read_errors":
+                fi, failing, at, failed = fi + 1, f.amount - 1, at + block, True
+                break
+            if f.kind != "stall_ms":
+                break
+            fi, stalled = fi + 1, f.amount
+        if failed:
+            yield "line", pipe.read_error_line(-errno.EIO)
+            continue
+        if stalled:  # the blocks due meanwhile, beyond those the app's slab holds (count not compared)
+            yield "line", pipe.overrun_line(max(1, int(stalled * rate_hz / 1000 / block) - MIC_BLOCKS) * block)
+        if not (fi < len(faults) and faults[fi].kind == "drop" and faults[fi].sample < at + block):
+            yield from push(values[at:at + block])  # the block as recorded
+            at += block
+            continue
+        take = []
+        while len(take) < block:
+            while fi < len(faults) and faults[fi].kind == "drop" and faults[fi].sample <= at:
+                at += faults[fi].amount
+                fi += 1
+            if at >= n:
+                break
+            take.append(at)
+            at += 1
+        yield from push(values[take])
 
 
 def extract_features(m: Manifest, recording: Recording) -> np.ndarray:

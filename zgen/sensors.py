@@ -123,3 +123,9 @@ PARTS: dict[str, Part] = {
 def parts_for(kind: str) -> list[str]:
     """Compatibles of the known parts that read a kind (for suggestions in error messages)."""
     return [p.compatible for p in PARTS.values() if kind in p.kinds]
+
+
+# DMIC blocks (one hop each) a microphone app's memory slab holds: how far processing may fall
+# behind before a real driver drops audio (main.cpp.j2's ZGEN_BLOCK_COUNT, the memory plan, the
+# replay microphone's faults).
+MIC_BLOCKS = 8

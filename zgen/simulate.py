@@ -60,7 +60,8 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
-    for kind, item in stream(pipe, rec, m.faults if recording is None else (), m.rate_hz):
+    for kind, item in stream(pipe, rec, m.faults if recording is None else (), m.rate_hz,
+                             m.window_stride if m.microphone is not None else None):
         if kind == "line":
             sim.lines.append(item)
             continue

@@ -13,7 +13,7 @@ from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import RESOLVER_METHOD, cmsis_nn_accelerates
 from zgen.pipeline import TABLE_TYPES, buffer_sizes, runtime_config, sample_queue_length
 from zgen.steps import KIND
-from zgen.sensors import PARTS
+from zgen.sensors import MIC_BLOCKS, PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
 from zgen.simulate import run as run_simulation
@@ -238,7 +238,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         and not any(x.get("kind") == "microphone" for x in m.board.sensors) else "",
         # Microphones: one DMIC block per hop; the slab holds enough blocks for a decision's
         # inference to fall 7 hops behind before a real driver drops audio.
-        "block_samples": m.window_stride, "block_count": 8, "read_timeout_ms": 1000,
+        "block_samples": m.window_stride, "block_count": MIC_BLOCKS, "read_timeout_ms": 1000,
         "pcm_body": _c_values(m.recording.micro[:, 0] // 1_000_000, 16) if m.microphone else "",
         "data_name": m.recording.path.name, "replay_samples": m.recording.samples,
         "faults": [{"sample": f.sample, "amount": f.amount, "kind": f.kind} for f in m.faults],

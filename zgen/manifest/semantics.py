@@ -14,7 +14,7 @@ from zgen.manifest import OUTSIDE_FIX, Fault, Feature, Manifest, Sensor, allowed
 from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
-from zgen.sensors import KINDS, PARTS, default_columns, parts_for
+from zgen.sensors import KINDS, MIC_BLOCKS, PARTS, default_columns, parts_for
 
 MODEL_DTYPES = ("int8", "uint8", "float32")
 
@@ -306,7 +306,7 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
             raise ZgenError.at(str(test_data), None, None,
                                f"{recording.samples} samples is less than one decision needs ({need})",
                                "record more data or shorten the window")
-    faults = _faults(c, raw.get("test", {}).get("faults", []), recording, sensors)
+    faults = _faults(c, raw.get("test", {}).get("faults", []), recording, sensors, stride)
     if c.problems:
         raise ZgenError(c.problems)
 
@@ -320,30 +320,38 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     )
 
 
-def _faults(c: _Checker, raw: list, recording, sensors) -> tuple[Fault, ...]:
+def _faults(c: _Checker, raw: list, recording, sensors, hop: int = 1) -> tuple[Fault, ...]:
     """test.faults: inside the recording, not overlapping, and visible (a stall longer than two
-    sample periods, or the sampler never misses one)."""
+    sample periods, or the sampler never misses one). A microphone's replay fails, drops and
+    stalls DMIC blocks of one hop: read_errors fail whole blocks, and a stall shows only when it
+    outlasts the blocks the app's slab holds."""
     out = []
-    if raw and sensors and sensors[0].kind.name == "microphone":
-        c.add(("test", "faults"), "faults are injected by the replay sensor; the replay microphone does not "
-              "inject them yet", "remove test.faults from this microphone manifest", key=True)
-        return ()
+    mic = bool(sensors) and sensors[0].kind.name == "microphone"
     rate = sensors[0].rate_hz if sensors else 1.0
     busy = []
     for i, f in enumerate(raw):
         kind = next(k for k in f if k != "sample")
         fault = Fault(f["sample"], kind, f[kind])
-        span = fault.amount if kind != "stall_ms" else 1
+        span = fault.amount if kind == "drop" else (fault.amount if kind == "read_errors" else 1)
+        if mic and kind != "drop":  # whole blocks, from the one holding the sample
+            span = (fault.amount if kind == "read_errors" else 1) * hop + fault.sample % hop
         at = ("test", "faults", i)
         if recording is not None and fault.sample + span > recording.samples:
             c.add(at + ("sample",), f"the fault at sample {fault.sample} reaches past the recording's "
                   f"{recording.samples} samples", "put it inside the test data")
-        if kind == "stall_ms" and fault.amount * rate / 1000 < 2:
+        if kind == "stall_ms" and not mic and fault.amount * rate / 1000 < 2:
             c.add(at + (kind,), f"a {fault.amount} ms stall is under two sample periods at {rate:g} Hz: the "
                   "sampler would not miss one", f"stall for at least {int(2000 / rate) + 1} ms")
+        if kind == "stall_ms" and mic:
+            need_ms = int((MIC_BLOCKS + 2) * hop * 1000 / rate) + 1
+            if fault.amount < need_ms:
+                c.add(at + (kind,), f"a {fault.amount} ms stall is absorbed by the {MIC_BLOCKS} DMIC blocks the app "
+                      f"holds ({MIC_BLOCKS * hop * 1000 / rate:g} ms): no line would show it",
+                      f"stall for at least {need_ms} ms")
         for j, (s0, s1) in busy:
             if fault.sample < s1 and s0 < fault.sample + span:
-                c.add(at, f"this fault overlaps test.faults[{j}]", "move one of them")
-        busy.append((i, (fault.sample, fault.sample + span)))
+                c.add(at, f"this fault overlaps test.faults[{j}]", "move one of them" +
+                      (" (a microphone's faults take whole blocks of one hop)" if mic else ""))
+        busy.append((i, (fault.sample - (fault.sample % hop if mic and kind != "drop" else 0), fault.sample + span)))
         out.append(fault)
     return tuple(sorted(out, key=lambda f: f.sample))

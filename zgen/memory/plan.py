@@ -74,8 +74,7 @@ def replay_data_bytes(m: Manifest) -> int:
 DTYPE_BYTES = {"float32": 4, "int8": 1, "uint8": 1, "int16": 2, "int32": 4}
 
 
-# DMIC blocks the app's slab holds (main.cpp.j2, render.py's block_count).
-MIC_BLOCKS = 8
+from zgen.sensors import MIC_BLOCKS  # noqa: E402 (DMIC blocks the app's slab holds)
 
 
 def feature_tables_bytes(m: Manifest) -> int:

@@ -6,6 +6,12 @@
  * overdue blocks at once, and the app reports the lateness). Blocks come
  * from the stream's memory slab, as from a real driver. After the recording
  * dmic_read() returns -ENODATA, which the app reports as the end of the run.
+ *
+ * Injected faults (test.faults, by PCM sample), each on the first read whose
+ * block reaches the fault's sample: read_errors N fail that read and the N - 1
+ * after it with -EIO, each losing its block of audio; drop N skips N samples
+ * from that sample on (no error: the audio after it moves up); stall_ms T
+ * holds that read T ms longer. zgen.runtime.stream predicts the same.
  */
 #define DT_DRV_COMPAT zgen_replay_dmic
 
@@ -24,6 +30,8 @@ struct replay_dmic_data {
 	uint32_t blocks;   /* blocks handed out since start */
 	int64_t started;   /* k_uptime_ticks() at DMIC_TRIGGER_START */
 	uint32_t rate;
+	uint32_t fault;    /* the first of zgen_replay_faults not yet injected */
+	uint32_t failing;  /* reads still to fail (read_errors) */
 	bool running;
 };
 
@@ -56,6 +64,8 @@ static int replay_dmic_trigger(const struct device *dev, enum dmic_trigger cmd)
 		}
 		d->next = 0;
 		d->blocks = 0;
+		d->fault = 0;
+		d->failing = 0;
 		d->started = k_uptime_ticks();
 		d->running = true;
 		return 0;
@@ -73,6 +83,7 @@ static int replay_dmic_read(const struct device *dev, uint8_t stream, void **buf
 {
 	struct replay_dmic_data *d = dev->data;
 	int64_t due;
+	int16_t *out;
 	uint32_t n;
 	int err;
 
@@ -89,14 +100,46 @@ static int replay_dmic_read(const struct device *dev, uint8_t stream, void **buf
 	while (k_uptime_ticks() < due) {
 		k_sleep(K_TICKS(due - k_uptime_ticks()));
 	}
+	d->blocks++;
+	if (d->failing > 0U) {
+		d->failing--;
+		d->next += d->block_samples;
+		return -EIO;
+	}
+	while (d->fault < zgen_replay_fault_count &&
+	       zgen_replay_faults[d->fault].sample < d->next + d->block_samples) {
+		const struct zgen_replay_fault *f = &zgen_replay_faults[d->fault];
+
+		if (f->kind == ZGEN_FAULT_READ_ERRORS) {
+			d->fault++;
+			d->failing = f->amount - 1U;
+			d->next += d->block_samples;
+			return -EIO;
+		}
+		if (f->kind != ZGEN_FAULT_STALL_MS) {
+			break; /* a drop: taken as the block is filled */
+		}
+		d->fault++;
+		k_msleep((int32_t)f->amount);
+	}
 	err = k_mem_slab_alloc(d->slab, buffer, K_NO_WAIT);
 	if (err != 0) {
 		return -ENOMEM; /* the app holds every block: a real driver would drop audio */
 	}
-	n = MIN(d->block_samples, zgen_replay_pcm_samples - d->next);
-	memcpy(*buffer, &zgen_replay_pcm[d->next], n * sizeof(int16_t));
-	d->next += n;
-	d->blocks++;
+	out = *buffer;
+	n = 0;
+	while (n < d->block_samples) {
+		while (d->fault < zgen_replay_fault_count &&
+		       zgen_replay_faults[d->fault].kind == ZGEN_FAULT_DROP &&
+		       zgen_replay_faults[d->fault].sample <= d->next) {
+			d->next += zgen_replay_faults[d->fault].amount;
+			d->fault++;
+		}
+		if (d->next >= zgen_replay_pcm_samples) {
+			break;
+		}
+		out[n++] = zgen_replay_pcm[d->next++];
+	}
 	*size = n * sizeof(int16_t);
 	return 0;
 }
