@@ -114,3 +114,26 @@ def test_inspect_rejects_a_non_model(tmp_path, capsys):
     bad.write_text("hello, world")
     assert main(["model", "inspect", str(bad)]) == 2
     assert "not a TFLite flatbuffer" in capsys.readouterr().err
+
+
+def test_the_host_measurement_is_kept_between_runs(tmp_path, monkeypatch):
+    """A model's TFLM host measurement is kept by content and tflite-micro version: the second run
+    reads it back instead of starting TFLM again; an unreadable cache is measured again."""
+    from conftest import REPO
+    from zgen.model import arena
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    model = REPO / "samples" / "anomaly" / "model" / "anomaly.tflite"
+    arena._host.clear()
+    first = arena.measure(model)
+    files = list((tmp_path / "zgen" / "arena").glob("*.json"))
+    assert len(files) == 1
+    arena._host.clear()
+    monkeypatch.setattr(arena, "_measure_host", lambda *a: (_ for _ in ()).throw(AssertionError("measured")))
+    assert arena.measure(model) == first
+    files[0].write_text("{not json")
+    arena._host.clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert arena.measure(model) == first
+    arena._host.clear()

@@ -127,12 +127,57 @@ def measure(model: Path, timeout: float = 120.0) -> ArenaMeasurement:
 
     key = hashlib.sha256(Path(model).read_bytes()).hexdigest()
     if key not in _host:
-        _host[key] = _measure_host(model, timeout)
+        _host[key] = _read_cache(key) or _write_cache(key, _measure_host(model, timeout))
     found, categories = _host[key]
     info = read_model(model)
     return ArenaMeasurement(found["total"], found["head"], found["tail"], categories,
                             {k: replay(info, k) for k in KERNEL_SETS},
                             {k: unsupported(info, k) for k in KERNEL_SETS})
+
+
+def _cache_path(key: str) -> Path | None:
+    """Where a model's host measurement is kept between runs: by its content and the tflite-micro
+    package that measured it (XDG_CACHE_HOME or ~/.cache, zgen/arena/)."""
+    import os
+    from importlib import metadata
+
+    try:
+        version = metadata.version("tflite-micro")
+    except metadata.PackageNotFoundError:
+        return None
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "zgen" / "arena" / f"{key}-tflm-{version}.json"
+
+
+def _read_cache(key: str):
+    import json
+
+    path = _cache_path(key)
+    try:
+        data = json.loads(path.read_text()) if path is not None else None
+        found = {k: int(data["found"][k]) for k in ("total", "head", "tail")}
+        categories = {str(n): (int(u), int(c)) for n, (u, c) in data["categories"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # none yet, or unreadable: measure again
+    return found, categories
+
+
+def _write_cache(key: str, measured: tuple[dict, dict]) -> tuple[dict, dict]:
+    import json
+    import os
+    import tempfile
+
+    path = _cache_path(key)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".arena-")
+            with os.fdopen(fd, "w") as f:
+                json.dump({"found": measured[0], "categories": measured[1]}, f)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: measure each time
+    return measured
 
 
 def _measure_host(model: Path, timeout: float) -> tuple[dict, dict]:
