@@ -95,26 +95,22 @@ def _plain_values(body: str, width: int, index: list[int]):
     digit = (b >= 48) & (b <= 57)
     dot = b == 46
     sign = (b == 43) | (b == 45)
-    cum = lambda mask: np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))  # noqa: E731
-    cdig, cdot, csign = cum(digit), cum(dot), cum(sign)
-    ndig = cdig[ends] - cdig[starts]
-    ndot = cdot[ends] - cdot[starts]
-    nsign = csign[ends] - csign[starts]
+    ndig = np.add.reduceat(digit, starts, dtype=np.int32)  # per cell (its delimiter counts none)
+    ndot = np.add.reduceat(dot, starts, dtype=np.int32)
+    nsign = np.add.reduceat(sign, starts, dtype=np.int32)
     if (ndig == 0).any() or (ndot > 1).any() or (nsign > 1).any() or (sign[starts] != (nsign == 1)).any():
         return None  # empty, two points, a sign not in front
     # the point's position in each cell (the cell's end when it has none)
-    dots = np.flatnonzero(dot)
-    point = ends.copy()
     has_point = ndot == 1
-    point[has_point] = dots[cdot[starts[has_point]]]
+    point = ends.copy()
+    point[has_point] = np.flatnonzero(dot)  # one per cell that has one, in order
     after = ends - point - has_point
     before = point - starts - nsign
     if after.max() > _FAST_DECIMALS or before.max() > _FAST_INT_DIGITS:
         return None
     # each digit's power of ten in millionths, then the sum per cell (cells hold >= 1 digit, in order)
     at = np.flatnonzero(digit)
-    cell = np.cumsum(delimiter, dtype=np.int64)[at]  # delimiters before a digit: its cell
-    p = point[cell]
+    p = np.repeat(point, ndig)
     power = np.where(at < p, p - at - 1 + _FAST_DECIMALS, _FAST_DECIMALS - (at - p))
     value = (b[at] - 48).astype(np.int64) * _POW10[power]
     first_digit = np.concatenate(([0], np.cumsum(ndig)[:-1]))
@@ -132,17 +128,18 @@ def load_csv(path: Path, columns: list[str]) -> Recording:
     except UnicodeDecodeError as e:
         raise ZgenError.at(name, None, None, f"not a UTF-8 text file ({e.reason})",
                            "export the recording as CSV text") from None
-    lines = text.splitlines()
+    head, _, body = text.partition("\n")
     try:
-        first = next(csv.reader(lines[:1]), [])
+        first = next(csv.reader(head.splitlines()[:1]), [])
     except csv.Error:
         first = []
     header = [c.strip() for c in first]
     index = [header.index(col) for col in columns if col in header]
-    if len(index) == len(columns) and len(lines) > 1 and "\x00" not in text:
-        fast = _plain_values(text.split("\n", 1)[1] if "\n" in text else "", len(header), index)
+    if len(index) == len(columns) and body and "\x00" not in text:
+        fast = _plain_values(body, len(header), index)
         if fast is not None:
             return Recording(Path(path), tuple(columns), *fast)
+    lines = text.splitlines()
     reader = csv.reader(lines)
     try:
         rows = list(reader)
