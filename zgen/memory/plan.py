@@ -18,14 +18,14 @@ from functools import lru_cache
 
 import yaml
 
-from zgen.boards import Board
+from zgen.boards import _LOADER, Board
 from zgen.manifest import Manifest
 from zgen.pipeline import sample_queue_length
 from zgen.resources import boards_dir
 
 @lru_cache(maxsize=1)
 def measured() -> dict:
-    return yaml.safe_load((boards_dir() / "memory" / "measured.yaml").read_text())
+    return yaml.load((boards_dir() / "memory" / "measured.yaml").read_text(), Loader=_LOADER)
 
 
 @dataclass
