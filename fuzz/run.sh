@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-120}
 shift || true
 samples=("$@")
-[ ${#samples[@]} -gt 0 ] || samples=(anomaly gesture sine environmental keyword vibration)
+[ ${#samples[@]} -gt 0 ] || samples=(anomaly gesture sine environmental keyword vibration fall)
 out=fuzz/out
 mkdir -p "$out"
 status=0

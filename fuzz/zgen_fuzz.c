@@ -117,6 +117,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			take(&r, model_output, sizeof(model_output));
 			check_line(zgen_decide(&pipe, model_input, model_output, line, &changed));
+
+			struct zgen_action a;
+			uint32_t next = 0;
+
+			while (zgen_output_next(&pipe, &next, &a)) {
+				uint8_t level;
+
+				take(&r, &level, 1); /* as a pin reads back: anything */
+				check_line(zgen_line_action(&pipe, line, &a, level));
+				if (zgen_output_level(&pipe, a.output) > 1U) {
+					abort();
+				}
+			}
 		}
 	}
 	check_line(zgen_line_end(&pipe, line));
