@@ -69,12 +69,18 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         for s in sorted(stems):  # a stable file from run to run
             c["kernels"].setdefault(b.kernels, {}).setdefault(s, flash[f"kernel:{s}"])
         if b.replay and b.board.name not in board_base:
+            # The system work queue belongs to the board when its drivers link it without the app
+            # asking (no pulse output): then the plan never adds it again.
+            own_workq = "workq" in flash and not any(o.mode == "pulse" for o in m.outputs)
+            kept = ("zephyr", "fill", "workq") if own_workq else ("zephyr", "fill")
             board_base[b.board.name] = {
-                "flash": flash.get("zephyr", 0) + flash.get("fill", 0),
+                "flash": sum(flash.get(k, 0) for k in kept),
                 # RAM-only images (CONFIG_XIP=n): RAM holds the image too, which the plan adds
-                "ram": b.sizes.ram_used - sum(v for k, v in ram.items() if k not in ("zephyr", "fill"))
+                "ram": b.sizes.ram_used - sum(v for k, v in ram.items() if k not in kept)
                 - (b.sizes.flash_used if b.sizes.ram_only else 0),
                 "from": str(b)}
+            if own_workq:
+                board_base[b.board.name]["workq"] = True
             if b.sizes.ram_only:
                 board_base[b.board.name]["ram_only"] = True
     for b in builds:

@@ -175,7 +175,7 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
     pins = any(o.kind != "callback" for o in m.outputs)
     for key, name, needed in (("gpio_emul", "GPIO emulator (pin outputs)", replay and board.simulated and pins),
                               ("workq", "system work queue (pulse outputs)",
-                               any(o.mode == "pulse" for o in m.outputs))):
+                               any(o.mode == "pulse" for o in m.outputs) and not base.get("workq"))):
         if not needed:
             continue
         sizes = core.get(key)
