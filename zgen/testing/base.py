@@ -92,26 +92,11 @@ class SimRunner:
                                     text=True, errors="replace", start_new_session=True)
         except FileNotFoundError:
             raise ToolError("`west` is not installed: pip install west") from None
-        out: queue.Queue[str | None] = queue.Queue()
-
-        def pump():
-            for line in proc.stdout:
-                out.put(line)
-            out.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        log, start = [], time.monotonic()
+        log = []
         try:
-            while True:
-                left = timeout - (time.monotonic() - start)
-                if left <= 0:
-                    raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s")
-                try:
-                    line = out.get(timeout=min(left, 1.0))
-                except queue.Empty:
-                    continue
+            for line in read_lines(proc, timeout):
                 if line is None:
-                    break
+                    raise ToolError(f"west build for {self.board.name} took longer than {timeout:.0f} s")
                 log.append(line)
                 m = _NINJA_STEP.match(line)
                 if m and progress is not None:
@@ -163,24 +148,9 @@ class SimRunner:
                                     stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
         except FileNotFoundError:
             raise ToolError(f"{cmd[0]} is not installed ({self.name}); see `zgen doctor`") from None
-        lines: queue.Queue[str | None] = queue.Queue()
-
-        def pump():
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
         output, events, finished = [], [], False
         try:
-            while True:
-                left = timeout - (time.monotonic() - start)
-                if left <= 0:
-                    break
-                try:
-                    line = lines.get(timeout=min(left, 1.0))
-                except queue.Empty:
-                    continue
+            for line in read_lines(proc, timeout):
                 if line is None:
                     break
                 output.append(line)
@@ -196,6 +166,32 @@ class SimRunner:
         finally:
             stop_process_group(proc)
         return RunResult(events, "".join(output), time.monotonic() - start, finished)
+
+
+def read_lines(proc: subprocess.Popen, timeout: float):
+    """The lines a process prints (stdout), as they come, until it closes its output; a final None
+    when `timeout` seconds pass first. A thread reads, so a silent process never blocks the clock."""
+    out: queue.Queue[str | None] = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            out.put(line)
+        out.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    start = time.monotonic()
+    while True:
+        left = timeout - (time.monotonic() - start)
+        if left <= 0:
+            yield None
+            return
+        try:
+            line = out.get(timeout=min(left, 1.0))
+        except queue.Empty:
+            continue
+        if line is None:
+            return
+        yield line
 
 
 def stop_process_group(proc: subprocess.Popen) -> None:
