@@ -3,11 +3,14 @@ arithmetic, for simulate, training and calibration alike. Model code uses this
 module, never simulate."""
 from __future__ import annotations
 
+import errno
+
 import numpy as np
 
 from zgen.data import Recording
 from zgen.manifest import Manifest
 from zgen.pipeline import runtime_config
+from zgen.sensors import MIC_BLOCKS
 
 
 def windows(pipe, recording: Recording):
@@ -22,8 +25,6 @@ def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0, block: i
     ("line", text) for a read error or an overrun, ("decision", (model_input, features)) for each
     decision, in the order the firmware prints them. `block`: a microphone's DMIC block (one hop
     of samples), whose replay fails, drops and stalls blocks (replay_dmic.c); None: a sensor's."""
-    import errno
-
     values = np.ascontiguousarray(recording.sensor_values())
 
     def push(chunk: np.ndarray):
@@ -57,9 +58,6 @@ def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0, block: i
 
 def _dmic(pipe, values, faults, rate_hz: float, block: int, push):
     """replay_dmic.c's reads: each fault on the first read whose block reaches its sample."""
-    import errno
-
-    from zgen.sensors import MIC_BLOCKS
 
     n, at, fi, failing = len(values), 0, 0, 0
     while at < n:

@@ -38,7 +38,7 @@ class _Draft:
     names: dict = field(default_factory=dict)
 
 
-def score_range(score: str, info, index: int | None = None) -> tuple[float, float]:
+def score_range(score: str, info) -> tuple[float, float]:
     """The values a score can take: reconstruction errors are >= 0; a model output lies in its
     quantised type's range and, after SOFTMAX or LOGISTIC, in [0, 1]."""
     if score in ("reconstruction_mse", "reconstruction_mae"):
@@ -164,7 +164,7 @@ def _classes(c, d: _Draft, raw: dict, at) -> dict:
 def _threshold(c, d: _Draft, params, at, info):
     (direction, value), = ((k, v) for k, v in params.items() if k in ("above", "below"))
     d.above, d.on = direction == "above", float(value)
-    lo, hi = score_range(d.score, info, d.score_index)
+    lo, hi = score_range(d.score, info)
     _within(c, at + (direction,), "threshold", d.on, d.above, lo, hi)
     for name, v in _classes(c, d, params.get("classes", {}), at + ("classes",)).items():
         d.class_on[name] = float(v)
@@ -173,7 +173,7 @@ def _threshold(c, d: _Draft, params, at, info):
 
 def _hysteresis(c, d: _Draft, params, at, info):
     d.on, d.off = float(params["on"]), float(params["off"])
-    lo, hi = score_range(d.score, info, d.score_index)
+    lo, hi = score_range(d.score, info)
     if d.on == d.off:
         c.add(at + ("off",), "hysteresis on and off are equal", "use `threshold` for one level, or move off "
               "below on (a score that rises to turn on) or above it (a score that falls)")
@@ -248,15 +248,15 @@ def _finish(c, d: _Draft, steps, info) -> Decision | None:
         states.append(names["unknown"])
     if len(set(states)) != len(states):
         at = ("postprocess", steps["labels"][0], "labels") if "labels" in steps else ("postprocess",)
-        c.add(at, f"state names repeat: {', '.join(states)}", "give off, unknown and every class its own name (e.g. `- labels: {unknown: unsure}`)")
+        c.add(at, f"state names repeat: {', '.join(states)}",
+              "give off, unknown and every class its own name (e.g. `- labels: {unknown: unsure}`)")
     if d.on is None:
         return None
-    order = list(d.labels)
     return Decision(
         d.score, d.on, d.above, d.debounce, names["off"], names["on"], d.labels, average=d.average,
         suppress_ms=d.suppress_ms, score_index=d.score_index, threshold_off=d.off,
-        class_on=tuple(d.class_on.get(k, d.on) for k in order) if d.class_on else None,
-        class_off=tuple(d.class_off.get(k, d.off) for k in order) if d.class_off else None,
+        class_on=tuple(d.class_on.get(k, d.on) for k in d.labels) if d.class_on else None,
+        class_off=tuple(d.class_off.get(k, d.off) for k in d.labels) if d.class_off else None,
         confidence=d.confidence, top_k=d.top_k, gate=d.gate, rate_limit_ms=d.rate_limit_ms,
         state_unknown=names["unknown"])
 
