@@ -14,18 +14,19 @@ How a clip is made:
   change formants, pitch range and breathiness); pitch 20-80 (of 0-99), speed 120-220 words/min;
 - resampling to 16 kHz in NumPy (sox is not used): the clip is zero-padded, transformed with one
   real FFT, cut at 7.6-8 kHz with a cosine taper, and transformed back at 320/441 of its length;
-- level: the word's peak at -24 to -3 dBFS (before the microphone);
+- level: the word's peak at -24 to -1 dBFS (before the microphone; a word spoken close to it nearly clips);
 - background: seeded noise mixed at a signal-to-noise ratio of 5-30 dB (speech RMS over the word
   against noise RMS, both as they reach the microphone), of one kind: white (sensor/preamp
   hiss), pink (room, 1/f), brown (traffic rumble, 1/f^2), hum (50 or 60 Hz mains and its
   harmonics over a pink floor) or fan (noise below 1-2 kHz plus a 100-300 Hz blade tone); one
-  clip in ten is nearly clean (noise at -75 dBFS);
+  clip in ten is nearly clean (noise at -100 to -75 dBFS);
 - timing: the word starts at a random offset inside the 1 s clip and ends inside it (20 ms margin);
 - the microphone: a small MEMS microphone's response on the mix, a first-order high-pass at
   60-200 Hz and a gentle roll-off from 5-7.5 kHz (an FFT mask drawn per clip);
 - output: 16-bit PCM, rounded (no dither).
-Classes as in micro_speech: silence (background noise only, -75 to -35 dBFS RMS, through the
-microphone), unknown (one of the other words of the Speech Commands set: go, stop, left, right,
+Classes as in micro_speech: silence (background noise only, through the microphone: -75 to -35
+dBFS RMS, or for 3 clips in 10 a quiet room near the microphone's own noise floor, -100 to -75 dBFS,
+where a real quiet room sits: TFLM's silence_1000ms.wav is -84 dBFS), unknown (one of the other words of the Speech Commands set: go, stop, left, right,
 up, down, on, off, zero-nine, cat, dog, bird, bed, house, tree, wow, happy, marvin, sheila, learn,
 follow, forward, backward, visual), yes, no.
 
@@ -75,6 +76,12 @@ SPEED = (120, 220)
 NOISES = ["white", "pink", "brown", "hum", "fan"]
 SEED = 20261125
 MARGIN = int(0.02 * RATE_HZ)
+# Backgrounds: a room, -75 to -35 dBFS RMS; and a quiet room near the microphone's own noise floor
+# (a MEMS microphone such as the MP34DT05, -26 dBFS sensitivity and 64 dB SNR, hisses at about -90
+# dBFS), down to digital near-zero (-100 dBFS is 0.3 LSB RMS: mostly 0 after rounding).
+ROOM_DBFS = (-75.0, -35.0)
+QUIET_DBFS = (-100.0, -75.0)
+QUIET_SHARE = 0.3                   # of the silence clips
 ACTIVE_DB = 35.0                    # a word is where its 10 ms frame RMS is within this of its loudest
 
 # The test recording: (label, word) in order; a new voice for each, cycling through the held-out ones.
@@ -189,15 +196,18 @@ def clip_spec(label: str, index: int, seed: int) -> dict:
     spec = {"label": label, "index": index, "seed": [seed, CLASSES.index(label), index],
             "noise": str(rng.choice(NOISES))}
     if label == "silence":
-        spec.update(word="", noise_dbfs=round(float(rng.uniform(-75, -35)), 1))
+        quiet = rng.uniform() < QUIET_SHARE
+        spec.update(word="", noise_dbfs=round(float(rng.uniform(*(QUIET_DBFS if quiet else ROOM_DBFS))), 1))
         return spec
     accent = str(rng.choice(TRAIN_ACCENTS))
     variant = str(rng.choice(TRAIN_VARIANTS))
     clean = rng.uniform() < 0.1
     spec.update(word=label if label in ("yes", "no") else str(rng.choice(UNKNOWN_WORDS)),
                 voice=accent + (f"+{variant}" if variant else ""), pitch=int(rng.integers(PITCH[0], PITCH[1] + 1)),
-                speed=int(rng.integers(SPEED[0], SPEED[1] + 1)), peak_dbfs=round(float(rng.uniform(-24, -3)), 1),
+                speed=int(rng.integers(SPEED[0], SPEED[1] + 1)), peak_dbfs=round(float(rng.uniform(-24, -1)), 1),
                 snr_db=None if clean else round(float(rng.uniform(5, 30)), 1), position=float(rng.uniform()))
+    if clean:
+        spec.update(noise_dbfs=round(float(rng.uniform(*QUIET_DBFS)), 1))
     return spec
 
 
@@ -215,7 +225,7 @@ def make_clip(spec: dict) -> tuple[np.ndarray, int, int]:
     word *= db(spec["peak_dbfs"]) / np.abs(word).max()
     start = MARGIN + int(spec["position"] * (CLIP - 2 * MARGIN - len(word)))
     speech_rms = np.sqrt(np.mean(word ** 2))
-    level = db(-75) if spec["snr_db"] is None else speech_rms / db(spec["snr_db"])
+    level = db(spec["noise_dbfs"]) if spec["snr_db"] is None else speech_rms / db(spec["snr_db"])
     x = bg * level
     x[start:start + len(word)] += word
     return microphone(x, rng), start, start + len(word)
