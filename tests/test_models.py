@@ -137,3 +137,36 @@ def test_the_host_measurement_is_kept_between_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert arena.measure(model) == first
     arena._host.clear()
+
+
+def test_ops_zephyrs_tflm_module_cannot_link_are_refused(reference):
+    """TFLM registers STRIDED_SLICE and BATCH_MATMUL, but Zephyr 3.7.1's module does not compile
+    their sources: a model with them would fail at link time, so zgen says so before any build.
+    micro_speech's audio preprocessor has a STRIDED_SLICE (the reference README lists its ops)."""
+    from zgen.model.ops import ZEPHYR_MODULE_LACKS
+
+    info = read_model(reference / "models/tflm/audio_preprocessor_int8.tflite")
+    slices = [i for i, o in enumerate(info.operators) if o.op == "STRIDED_SLICE"]
+    limits = {i: what for i, what, _ in target_limits(info)}
+    assert slices and all("cannot link" in limits[i] and "strided_slice_common.cc" in limits[i] for i in slices)
+    assert set(ZEPHYR_MODULE_LACKS) == {"BATCH_MATMUL", "STRIDED_SLICE"}
+
+
+def test_the_kernels_zephyrs_module_leaves_out_are_those_zgen_refuses():
+    """Against the workspace's own modules/tflite-micro/CMakeLists.txt (where there is one): the
+    kernel sources it does not compile are the ones behind ZEPHYR_MODULE_LACKS."""
+    import re
+
+    from zgen.model.ops import ZEPHYR_MODULE_LACKS
+    from zgen.workspace import find_workspace
+
+    ws = find_workspace()
+    if ws is None or ws.tflite_micro is None:
+        pytest.skip("no Zephyr workspace with the tflite-micro module")
+    cmake = (ws.zephyr_base / "modules" / "tflite-micro" / "CMakeLists.txt").read_text()
+    compiled = set(re.findall(r"micro/kernels/(?:\$\{CMSIS_NN_OPTIMIZED_KERNEL_DIR\}/)?(\w+)\.cc", cmake))
+    kernels = ws.tflite_micro / "tensorflow" / "lite" / "micro" / "kernels"
+    left_out = {p.stem for p in kernels.glob("*.cc")} - compiled
+    left_out = {s for s in left_out if not s.endswith(("_test", "_generated_data", "_test_common")) and s != "ethosu"}
+    assert left_out == {"batch_matmul", "strided_slice_common"}
+    assert all(any(s in why for s in left_out) for why in ZEPHYR_MODULE_LACKS.values())

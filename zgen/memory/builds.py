@@ -9,7 +9,7 @@ from pathlib import Path
 
 from zgen import boards
 from zgen.boards import Board
-from zgen.codegen.lock import Lock
+from zgen.codegen.lock import Lock, sha256
 from zgen.errors import ZgenError
 from zgen.manifest import Manifest, load_manifest
 from zgen.memory import mapfile
@@ -77,6 +77,20 @@ class Build:
     @cached_property
     def sizes(self) -> mapfile.MapSizes:
         return mapfile.read(self.path / "zephyr" / "zephyr.map")
+
+    @cached_property
+    def edited(self) -> list[str]:
+        """The app's generated sources changed since zgen wrote them (bench/all_kernels.py's
+        resolver of every op, a user's code): such a build is not what the plan describes.
+        The callback file is the user's to write and does not count."""
+        lock = Lock.read(self.app)
+        out = []
+        for rel, digest in (lock.files.items() if lock else ()):
+            path = self.app / rel
+            if rel.startswith("src/") and rel != "src/zgen_callback.c" and path.is_file() \
+                    and sha256(path.read_bytes()) != digest:
+                out.append(rel)
+        return out
 
     def is_zgen_app(self) -> bool:
         return ((self.path / "zephyr" / "zephyr.map").is_file() and (self.path / "CMakeCache.txt").is_file()

@@ -31,6 +31,8 @@ class MapSizes:
     """Bytes per input file, in flash and in RAM."""
     flash: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     ram: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Bytes per (file, input section) in flash (-ffunction-sections: a function or object each).
+    sections: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     regions: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (origin, length)
     # Output sections placed in memory: (name, address, size, load address).
     outputs: list[tuple[str, int, int, int]] = field(default_factory=list)
@@ -119,11 +121,13 @@ def parse(text: str) -> MapSizes:
         if sizes.ram_only and in_ram and not _zero_init(name):
             in_flash, in_ram = True, False  # part of the image
 
-    def add(size: int, file: str) -> None:
+    def add(size: int, file: str, section: str = "") -> None:
         if size == 0:
             return
         if in_flash:
             sizes.flash[file] += size
+            if section:
+                sizes.sections[(file, section)] += size
         if in_ram:
             sizes.ram[file] += size
 
@@ -140,7 +144,7 @@ def parse(text: str) -> MapSizes:
             m = _INPUT_CONT.match(line)
             pending = None
             if m:
-                add(int(m.group(2), 16), m.group(3))
+                add(int(m.group(2), 16), m.group(3), name)
                 continue
         if not line or line.startswith(("LOAD ", "OUTPUT(", "START GROUP", "END GROUP")):
             continue
@@ -162,7 +166,7 @@ def parse(text: str) -> MapSizes:
                 if m.group(2) is None:
                     pending, pending_kind = m.group(1), "input"
                 else:
-                    add(int(m.group(3), 16), m.group(4))
+                    add(int(m.group(3), 16), m.group(4), m.group(1))
     return sizes
 
 

@@ -109,6 +109,17 @@ RESOLVER_METHOD: dict[str, str] = {
 }
 
 
+# Ops TFLM 48613f7b registers that Zephyr 3.7.1's tflite-micro module cannot link: its
+# modules/tflite-micro/CMakeLists.txt does not compile batch_matmul.cc, nor strided_slice_common.cc
+# (strided_slice.cc's Init and Prepare). Found by bench/all_kernels.py, whose build registering
+# every op fails to link exactly these.
+ZEPHYR_MODULE_LACKS: dict[str, str] = {
+    "BATCH_MATMUL": "Zephyr 3.7's tflite-micro module does not compile kernels/batch_matmul.cc",
+    "STRIDED_SLICE": "Zephyr 3.7's tflite-micro module does not compile kernels/strided_slice_common.cc, "
+                     "which STRIDED_SLICE needs",
+}
+
+
 def target_limits(model) -> list[tuple[int, str, str]]:
     """What the pinned TFLM cannot run although newer interpreters (such as
     the host package) can: (operator index, what, fix) for each."""
@@ -117,6 +128,10 @@ def target_limits(model) -> list[tuple[int, str, str]]:
         if o.op not in RESOLVER_METHOD:
             out.append((o.index, f"uses {o.op}, which TFLM (as pinned by Zephyr 3.7) cannot run",
                         "convert the model with TFLM-supported builtins only (see `zgen model inspect`)"))
+        elif o.op in ZEPHYR_MODULE_LACKS:
+            out.append((o.index, f"uses {o.op}, which the firmware cannot link: {ZEPHYR_MODULE_LACKS[o.op]}",
+                        "convert the model without it (e.g. a RESHAPE or SLICE in its place, or fold it "
+                        "into the layers around it)"))
         elif o.op == "FULLY_CONNECTED" and o.subgraph == 0 and len(o.inputs) > 1 and o.inputs[1] >= 0:
             weights = model.tensors[o.inputs[1]]
             if weights.per_channel:
