@@ -54,3 +54,33 @@ def test_an_int8_model_and_the_manifests_choice(sample_copy, tmp_path, choice, w
     assert (default == "n") == (want == "reference")
     if want == "cmsis-nn" and choice == "auto":
         assert "int8/int16 FULLY_CONNECTED" in (app / "Kconfig").read_text()
+
+
+def test_a_model_whose_cmsis_nn_kernel_cannot_link_gets_the_reference_kernels(tmp_path, monkeypatch, capsys):
+    """Zephyr 3.7.1's cmsis-nn module has no arm_lstm_unidirectional_s8, which TFLM's CMSIS-NN LSTM
+    kernel calls (bench/all_kernels.py's CMSIS-NN build of every op fails there alone): an LSTM
+    model on a DSP core builds with the reference kernels, and `kernels: cmsis-nn` is refused."""
+    from dataclasses import replace
+
+    from zgen.model import ops
+    from zgen.model.tflite import OperatorUse
+
+    m = load_manifest(ANOMALY)
+    assert m.kernels_on(DK) == "cmsis-nn"
+    lstm = replace(m, model=replace(m.model, operators=m.model.operators + (
+        OperatorUse(index=len(m.model.operators), op="UNIDIRECTIONAL_SEQUENCE_LSTM"),)))
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in lstm.model.ops_used
+    assert lstm.kernels_on(DK) == "reference"
+    # The explicit choice, on a manifest whose model (monkeypatched) has an LSTM.
+    sample = tmp_path / "s"
+    shutil.copytree(ANOMALY.parent, sample, ignore=shutil.ignore_patterns("train.csv", "val.csv"))
+    text = (sample / "anomaly.yaml").read_text()
+    old = "  file: model/anomaly.tflite         # made by train.py\n"
+    assert old in text
+    (sample / "anomaly.yaml").write_text(text.replace(old, old + "  kernels: cmsis-nn\n"))
+    monkeypatch.setattr(ops, "cmsis_nn_cannot_link", lambda model: ["UNIDIRECTIONAL_SEQUENCE_LSTM"])
+    assert main(["check", str(sample / "anomaly.yaml")]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, t in enumerate((sample / "anomaly.yaml").read_text().splitlines(), 1) if "kernels:" in t)
+    assert f"anomaly.yaml:{line}:12: anomaly.tflite uses UNIDIRECTIONAL_SEQUENCE_LSTM" in err
+    assert "arm_lstm_unidirectional_s8" in err and "set `kernels: auto`" in err

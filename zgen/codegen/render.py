@@ -10,7 +10,7 @@ import numpy as np
 from zgen import __version__, boards
 from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
-from zgen.model.ops import RESOLVER_METHOD, cmsis_nn_accelerates
+from zgen.model.ops import CMSIS_NN_BUILD_LACKS, RESOLVER_METHOD, cmsis_nn_accelerates, cmsis_nn_cannot_link
 from zgen.pipeline import TABLE_TYPES, buffer_sizes, runtime_config, sample_queue_length
 from zgen.steps import KIND
 from zgen.sensors import MIC_BLOCKS, PARTS
@@ -212,10 +212,11 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
                     for o in m.outputs],
         "pin_outputs": any(o.kind != "callback" for o in m.outputs), "callback": m.callback,
         # The kernel set on DSP cores (zgen.manifest.Manifest.kernels_on): the ops CMSIS-NN would run.
-        "cmsis_nn_ops": [] if m.kernels == "reference" else (cmsis_nn_accelerates(m.model) or
-                                                            (["every op"] if m.kernels == "cmsis-nn" else [])),
+        "cmsis_nn_ops": [] if m.kernels == "reference" or cmsis_nn_cannot_link(m.model) else (
+            cmsis_nn_accelerates(m.model) or (["every op"] if m.kernels == "cmsis-nn" else [])),
         "cmsis_nn_reason": "the manifest sets `model: kernels: reference`" if m.kernels == "reference" else
-        f"{m.model.path.name} has no int8/int16 op CMSIS-NN accelerates (it is "
+        "; ".join(f"{m.model.path.name} uses {op}: {CMSIS_NN_BUILD_LACKS[op]}" for op in cmsis_nn_cannot_link(m.model))
+        or f"{m.model.path.name} has no int8/int16 op CMSIS-NN accelerates (it is "
         f"{m.model.inputs[0].dtype}; CMSIS-NN has no float kernels)",
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,

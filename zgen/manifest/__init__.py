@@ -134,8 +134,10 @@ class Manifest:
             return "reference"
         if self.kernels == "cmsis-nn" or self.model is None:
             return "cmsis-nn"
-        from zgen.model.ops import cmsis_nn_accelerates
+        from zgen.model.ops import cmsis_nn_accelerates, cmsis_nn_cannot_link
 
+        if cmsis_nn_cannot_link(self.model):
+            return "reference"
         return "cmsis-nn" if cmsis_nn_accelerates(self.model) else "reference"
 
     @property

@@ -206,6 +206,12 @@ def _model(c: _Checker, m_raw: dict):
     at = ("model", "file")
     for index, what, fix in target_limits(info)[:3]:
         c.add(at, f"{path.name}: operator {index} {what}", fix)
+    if m_raw.get("kernels") == "cmsis-nn":
+        from zgen.model.ops import CMSIS_NN_BUILD_LACKS, cmsis_nn_cannot_link
+
+        for op in cmsis_nn_cannot_link(info):
+            c.add(("model", "kernels"), f"{path.name} uses {op}: {CMSIS_NN_BUILD_LACKS[op]}, so a CMSIS-NN "
+                  "build cannot link", "set `kernels: auto` (it picks the reference kernels for this model)")
     if len(info.inputs) != 1 or len(info.outputs) != 1:
         c.add(at, f"{path.name} has {len(info.inputs)} inputs and {len(info.outputs)} outputs",
               "zgen pipelines feed one input tensor and read one output tensor")

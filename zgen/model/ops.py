@@ -150,6 +150,22 @@ CMSIS_NN_OPS = frozenset({"ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONV_2D", "
                           "UNIDIRECTIONAL_SEQUENCE_LSTM"})
 
 
+# Ops whose CMSIS-NN kernel Zephyr 3.7.1 cannot link, though its reference kernel links: TFLM's
+# cmsis_nn/unidirectional_sequence_lstm.cc calls arm_lstm_unidirectional_s8, and Zephyr's cmsis-nn
+# module compiles none (CONFIG_CMSIS_NN_LSTM builds only LSTMFunctions/*_s16.c). Found by
+# bench/all_kernels.py's CMSIS-NN build registering every op. A model with one gets the reference
+# kernels (auto), and `kernels: cmsis-nn` is refused.
+CMSIS_NN_BUILD_LACKS: dict[str, str] = {
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "TFLM's CMSIS-NN LSTM kernel calls arm_lstm_unidirectional_s8, which "
+                                    "Zephyr 3.7's cmsis-nn module does not compile",
+}
+
+
+def cmsis_nn_cannot_link(model) -> list[str]:
+    """The model's ops a CMSIS-NN build of Zephyr 3.7.1 cannot link, sorted."""
+    return sorted(set(model.ops_used) & set(CMSIS_NN_BUILD_LACKS))
+
+
 def cmsis_nn_accelerates(model) -> list[str]:
     """The model's ops CMSIS-NN runs on int8/int16 data (their first input's type), sorted."""
     tensors = model.tensors
