@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 from zgen import boards  # noqa: E402
 from zgen.cli import main as zgen_main  # noqa: E402
@@ -36,7 +36,7 @@ from zgen.memory import linkgraph, mapfile  # noqa: E402
 from zgen.model.ops import CMSIS_NN_BUILD_LACKS, RESOLVER_METHOD, ZEPHYR_MODULE_LACKS  # noqa: E402
 from zgen.resources import boards_dir  # noqa: E402
 from zgen.testing.base import SimRunner  # noqa: E402
-from zgen.workspace import find_workspace, toolchain_env  # noqa: E402
+from common import FIRMWARE_CACHE, toolchain_problem, workspace  # noqa: E402
 
 OUT = boards_dir() / "memory" / "measured.yaml"
 SAMPLE = REPO / "samples" / "anomaly" / "anomaly.yaml"
@@ -116,13 +116,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", default=[], help="cores to measure (default: all)")
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args(argv)
-    ws = find_workspace()
-    if ws is None or ws.tflite_micro is None:
-        print("bench/all_kernels.py: skipped: needs a Zephyr workspace with the tflite-micro module", file=sys.stderr)
+    ws = workspace("bench/all_kernels.py")
+    if ws is None:
         return 2
     regs = registrations(ws.tflite_micro)
     tflm_kernels = mapfile.kernel_stems(ws.tflite_micro)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "zgen" / "firmware-tests"
+    cache = FIRMWARE_CACHE
     # Ops Zephyr's tflite-micro module cannot link (zgen.model.ops.ZEPHYR_MODULE_LACKS; with CMSIS-NN
     # also CMSIS_NN_BUILD_LACKS), and any more a failed link names (then said in the results).
     drop: set[str] = set(ZEPHYR_MODULE_LACKS)
@@ -133,10 +132,8 @@ def main(argv=None) -> int:
         if args.only and core not in args.only:
             continue
         board = boards.get(board_name)
-        try:
-            toolchain_env(board, ws)
-        except ToolError as e:
-            print(f"{core}: skipped: {e}")
+        if problem := toolchain_problem(board, ws):
+            print(f"{core}: skipped: {problem}")
             continue
         for kset in ksets:
             row = {}

@@ -30,7 +30,7 @@ from zgen.memory import mapfile
 from zgen.memory.builds import Build, find_builds
 from zgen.memory.plan import buffers, feature_tables_bytes, plan_for, replay_data_bytes
 from zgen.resources import boards_dir
-from zgen.workspace import find_workspace
+from common import workspace  # noqa: E402
 
 OUT = boards_dir() / "memory" / "measured.yaml"
 
@@ -165,9 +165,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check", nargs="*", type=Path, default=[])
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args(argv)
-    ws = find_workspace()
-    if ws is None or ws.tflite_micro is None:
-        print("needs the Zephyr workspace's tflite-micro module", file=sys.stderr)
+    ws = workspace("bench/memory_baselines.py")
+    if ws is None:
         return 2
     kernels = mapfile.kernel_stems(ws.tflite_micro)
     cal = [Build(p) for p in args.calibrate]

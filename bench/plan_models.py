@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from arena import PROBES, REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
+from common import toolchain_problem, workspace  # noqa: E402
 
 BOARDS = ["qemu_cortex_m3", "mps2/an521/cpu1", "nrf52840dk/nrf52840", "qemu_riscv32"]
 _LABELS = lambda n, p: "  - classify: {labels: [" + ", ".join(f"{p}{i}" for i in range(n)) + "]}\n"  # noqa: E731
@@ -52,22 +53,19 @@ RESULTS = HERE / "results"
 def main(argv=None) -> int:
     from zgen import boards
     from zgen.cli import main as zgen
-    from zgen.errors import ToolError
     from zgen.manifest import load_manifest
     from zgen.memory import mapfile
     from zgen.memory.plan import plan_for
     from zgen.model.arena import measure
     from zgen.simulate import plan_arena
     from zgen.testing.base import SimRunner
-    from zgen.workspace import find_workspace, toolchain_env
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help="models whose name contains this")
     ap.add_argument("--boards", nargs="*", default=BOARDS)
     args = ap.parse_args(argv)
-    ws = find_workspace()
+    ws = workspace("bench/plan_models.py")
     if ws is None:
-        print("bench/plan_models.py: skipped: no Zephyr workspace (ZEPHYR_BASE, a west workspace, ~/zephyrproject)")
         return 2
 
     class Build(SimRunner):
@@ -87,10 +85,8 @@ def main(argv=None) -> int:
             continue
         for board_name in args.boards:
             board = boards.get(board_name)
-            try:
-                toolchain_env(board, ws)
-            except ToolError as e:
-                print(f"{name} on {board_name}: skipped: {e}")
+            if problem := toolchain_problem(board, ws):
+                print(f"{name} on {board_name}: skipped: {problem}")
                 continue
             manifest_path = spec[0] if len(spec) == 1 else probe_manifest(name, spec[0], board_name, spec[1], spec[2])
             m = load_manifest(manifest_path)

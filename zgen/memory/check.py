@@ -6,6 +6,7 @@ from zgen import boards
 from zgen.boards import Board
 from zgen.manifest import Manifest
 from zgen.memory.plan import BoardPlan, measured, plan_for
+from zgen.memory.timeplan import describe, time_plan
 from zgen.model.arena import measure
 from zgen.simulate import plan_arena
 
@@ -71,9 +72,25 @@ def report(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> str:
         p = results[0][1]
         lines += ["", "flash:"] + [f"  {k:<48} {v:>9,d} B" for k, v in p.flash.items()]
         lines += ["RAM:"] + [f"  {k:<48} {v:>9,d} B" for k, v in p.ram.items()]
+    times = [(b, time_plan(m, b)) for b, _ in results]
+    times = [(b, t) for b, t in times if t is not None]
+    if times:
+        lines += ["", "time per decision (instructions measured in QEMU per operator, scaled by the model's work):"]
+        lines += [f"  {b.name:<34} {describe(t)}" for b, t in times]
+        notes += [f"{b.name}: cannot keep up with one decision every {t.period_s * 1000:g} ms"
+                  for b, t in times if t.busy is not None and t.busy > 1]
     if notes:
         lines += ["", "suggestions:"] + [f"  {n}" for n in notes]
     return "\n".join(lines)
+
+
+def _time_json(m: Manifest, b: Board) -> dict | None:
+    t = time_plan(m, b)
+    if t is None:
+        return None
+    return {"instructions": t.total, "model": t.model, "features": t.features, "period_ms": t.period_s * 1000,
+            "cpu_hz": b.cpu_hz or None, "busy": None if t.busy is None else round(t.busy, 4),
+            "not_measured": t.missing}
 
 
 def as_json(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> dict:
@@ -82,7 +99,7 @@ def as_json(m: Manifest, results: list[tuple[Board, BoardPlan | None]]) -> dict:
         {"board": b.name, "host": True} if p is None else
         {"board": b.name, "replay": p.replay, "flash": p.flash_total, "flash_size": p.flash_size,
          "ram": p.ram_total, "ram_size": p.ram_size, "fits": p.fits if p.flash else None,
-         "flash_parts": p.flash, "ram_parts": p.ram, "not_measured": p.missing}
+         "flash_parts": p.flash, "ram_parts": p.ram, "not_measured": p.missing, "time": _time_json(m, b)}
         for b, p in results]}
 
 
