@@ -68,7 +68,11 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
                 c.setdefault(extra, {"flash": flash.get(extra, 0), "ram": ram.get(extra, 0)})
         for s in sorted(stems):  # a stable file from run to run
             c["kernels"].setdefault(b.kernels, {}).setdefault(s, flash[f"kernel:{s}"])
-        if b.replay and b.board.name not in board_base:
+        # A board's own Zephyr from a sensor app's replay build where there is one: a microphone
+        # app also links Zephyr's audio API and memory slabs, which sensor apps do not.
+        sensor_build = any(x.replay and x.board.name == b.board.name and x.manifest.microphone is None
+                           for x in builds)
+        if b.replay and b.board.name not in board_base and not (mic and sensor_build):
             # The system work queue belongs to the board when its drivers link it without the app
             # asking (no pulse output): then the plan never adds it again.
             own_workq = "workq" in flash and not any(o.mode == "pulse" for o in m.outputs)
@@ -83,6 +87,8 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
                 board_base[b.board.name]["workq"] = True
             if b.sizes.ram_only:
                 board_base[b.board.name]["ram_only"] = True
+            if mic:
+                board_base[b.board.name]["microphone"] = True
     for b in builds:
         if b.replay or b.board.name not in board_base:
             continue
@@ -147,6 +153,9 @@ def merge(old: dict, new: dict) -> dict:
     # the segger module makes nRF boards link SEGGER RTT's buffers).
     for key in ("boards", "drivers"):
         out[key] = {**old.get(key, {}), **new.get(key, {})}
+    for name, base in new.get("boards", {}).items():  # a microphone app's never replaces a sensor app's
+        if base.get("microphone") and name in old.get("boards", {}) and not old["boards"][name].get("microphone"):
+            out["boards"][name] = old["boards"][name]
     for core, c in new["cores"].items():
         if core in out["cores"]:
             out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
@@ -176,7 +185,8 @@ def main(argv=None) -> int:
     if cal:
         data = calibrate(cal, kernels, ws.version)
     if cal or added:
-        text = ("# Measured by bench/memory_baselines.py from the linker maps of real builds; do not edit.\n"
+        text = ("# Measured by bench/memory_baselines.py and bench/all_kernels.py from the linker maps of real "
+                "builds; do not edit.\n"
                 + yaml.safe_dump(data, sort_keys=False))
         if args.write:
             OUT.parent.mkdir(parents=True, exist_ok=True)

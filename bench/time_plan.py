@@ -42,9 +42,9 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from arena import PROBES, REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
+from arena import REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
 from plan_models import MODELS  # noqa: E402
-from common import workspace  # noqa: E402
+from common import FIRMWARE_CACHE, workspace  # noqa: E402
 from streams import keyword_manifest, micro_speech_manifest  # noqa: E402
 
 SHIFT_NS = 64  # -icount shift=6
@@ -105,7 +105,7 @@ def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None
 
     board = boards.get(board_name)
     # One app per model and board (and DSP switch): a re-run rebuilds nothing.
-    app = PROBES.parent / f"time-plan-{board.file_stem}{'-dsp' if dsp else ''}" / name.split()[0].lower()
+    app = FIRMWARE_CACHE / f"time-plan-{board.file_stem}{'-dsp' if dsp else ''}" / name.split()[0].lower()
     if zgen(["new", str(manifest_path(name, board_name)), "-o", str(app), "--force", "--board", board_name]) != 0:
         return None
     if dsp:
