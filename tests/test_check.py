@@ -98,7 +98,7 @@ def test_plan_within_10_percent_of_real_builds(build):
     if build is None:
         pytest.skip("no firmware builds here (run the firmware tests first)")
     if build.edited:
-        pytest.skip(f"its generated sources were edited ({', '.join(build.edited)}): not what the plan describes")
+        pytest.skip(f"not the app zgen wrote ({', '.join(build.edited)}): not what the plan describes")
     p = plan_for(build.manifest, build.board, build.arena, replay=build.replay, kernels=build.kernels)
     if p is None:
         pytest.skip("native_sim: host memory")

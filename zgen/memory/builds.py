@@ -80,16 +80,20 @@ class Build:
 
     @cached_property
     def edited(self) -> list[str]:
-        """The app's generated sources changed since zgen wrote them (bench/all_kernels.py's
-        resolver of every op, a user's code): such a build is not what the plan describes.
-        The callback file is the user's to write and does not count."""
+        """What makes this build other than the app zgen wrote: generated files changed since
+        (bench/all_kernels.py's resolver of every op, bench/time_plan.py's Kconfig, a user's code or
+        configuration), or a profile build (CONFIG_ZGEN_PROFILE prints per operator). Such a build is
+        not what the plan describes. The callback file is the user's to write; the README does not
+        build."""
         lock = Lock.read(self.app)
         out = []
         for rel, digest in (lock.files.items() if lock else ()):
             path = self.app / rel
-            if rel.startswith("src/") and rel != "src/zgen_callback.c" and path.is_file() \
+            if rel not in ("src/zgen_callback.c", "README.md") and path.is_file() \
                     and sha256(path.read_bytes()) != digest:
                 out.append(rel)
+        if self.config.get("CONFIG_ZGEN_PROFILE") == "y":
+            out.append("CONFIG_ZGEN_PROFILE=y")
         return out
 
     def is_zgen_app(self) -> bool:
