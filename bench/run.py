@@ -10,8 +10,13 @@ Parts (each runs where it can and otherwise says why it was skipped):
 - cli: `zgen new` and `zgen check` wall time, and `import zgen.cli` time.
 - kernels: the TFLM kernel set zgen picks per model on a DSP core (issue 17: a float model gets
   the reference kernels) and the plan's flash for each set.
+- stock, trimming, inference (bench/firmware.py; need a Zephyr workspace and ../shared/reference):
+  flash, RAM, arena and clean build time of zgen's app vs Zephyr's stock hello_world
+  (qemu_cortex_m3) and magic_wand (nrf52840dk) with the same model; flash with the generated op
+  resolver vs every op; instructions per inference and per MAC, reference vs CMSIS-NN on the M33
+  with DSP, beside MLPerf Tiny's published latencies. Builds show their progress.
 
-Run: python bench/run.py [--repeat N] [--json OUT]   (default bench/out/run.json; this machine's
+Run: python bench/run.py [--repeat N] [--json OUT] [--no-firmware] [--cold]   (default bench/out/run.json; this machine's
 results are committed in bench/results/run.txt and run.json)
 """
 from __future__ import annotations
@@ -164,25 +169,89 @@ def kernels() -> dict:
     return out
 
 
+def report_firmware(result: dict) -> None:
+    st = result["stock"]
+    if "skipped" in st or "failed" in st:
+        print(f"stock samples: {st.get('skipped') or st.get('failed')}")
+    else:
+        for name, r in st.items():
+            if "skipped" in r:
+                print(f"stock {name}: skipped: {r['skipped']}")
+                continue
+            z, s, q = r["zgen"], r["stock"], r["ratio"]
+            print(f"stock {name} on {r['board']} (zgen: {r['kernels']} kernels): flash zgen {z['flash']} / stock "
+                  f"{s['flash']} B = {q['flash']:.3f}, RAM {z['ram']} / {s['ram']} B = {q['ram']:.3f}")
+            used = f", firmware uses {z['arena_used']} B ({z['arena_used_on']})" if "arena_used" in z else ""
+            print(f"  arena: zgen plans {z['arena_planned']} B{used}; the stock sample's constant {s['arena']} B")
+            print(f"  clean build (ccache {r['ccache']}): zgen {z['build_s']:.0f} s, stock {s['build_s']:.0f} s "
+                  f"= {q['build']:.2f}")
+        mw = st.get("magic_wand", {})
+        if "ratio" in mw:
+            print(f"  targets on magic_wand: RAM <= 0.5 x stock: {'met' if mw['ratio']['ram'] <= 0.5 else 'MISSED'} "
+                  f"({mw['ratio']['ram']:.3f}); flash <= 1.05 x stock: "
+                  f"{'met' if mw['ratio']['flash'] <= 1.05 else 'MISSED'} ({mw['ratio']['flash']:.3f})")
+    t = result["trimming"]
+    if "ratio" in t:
+        print(f"op-resolver trimming ({t['board']}, {t['kernels']}): generated resolver {t['generated_flash']} B "
+              f"flash vs every op ({t['all_ops']}) {t['all_ops_flash']} B = {t['ratio']:.3f}")
+    else:
+        print(f"op-resolver trimming: {t.get('skipped') or t.get('failed')}")
+    inf = result["inference"]
+    if "skipped" in inf or "failed" in inf:
+        print(f"inference: {inf.get('skipped') or inf.get('failed')}")
+        return
+    print("inference on the Cortex-M33 with DSP (mps2/an521/cpu0, QEMU -icount): instructions per inference")
+    for name, r in inf.items():
+        if "skipped" in r or not r.get("reference") or not r.get("cmsis-nn"):
+            print(f"  {name}: {r.get('skipped', 'not measured')}")
+            continue
+        ref, cm = r["reference"], r["cmsis-nn"]
+        line = (f"  {name}: {r['macs']} MACs; reference {ref['instructions'] / 1e6:.3f} M ({ref['per_mac']} per MAC), "
+                f"CMSIS-NN {cm['instructions'] / 1e6:.3f} M ({cm['per_mac']} per MAC): {r['reference_over_cmsis_nn']} x")
+        if "mlperf" in r:
+            mp = r["mlperf"]
+            line += (f"; MLPerf Tiny v0.5 reference {mp['latency_ms']} ms = {mp['cycles_at_120MHz'] / 1e6:.1f} M cycles "
+                     f"at 120 MHz ({mp['cycles_per_zgen_instruction']} cycles per instruction counted here)")
+        print(line)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs of each timing (the best counts)")
     ap.add_argument("--json", type=Path, default=HERE / "out" / "run.json")
+    ap.add_argument("--no-firmware", action="store_true", help="only the parts that need no Zephyr workspace")
+    ap.add_argument("--cold", action="store_true", help="clean builds with ccache off (stock and zgen alike)")
     args = ap.parse_args(argv)
     result = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}"}
-    try:
-        from zgen.workspace import find_workspace
+    from zgen.workspace import find_workspace
 
-        ws = find_workspace()
-        result["zephyr"] = ws.version if ws else None
-    except Exception:  # noqa: BLE001
-        result["zephyr"] = None
+    ws = find_workspace()
+    result["zephyr"] = ws.version if ws else None
     with tempfile.TemporaryDirectory(prefix="zgen-bench-") as d:
         work = Path(d)
         result["host"] = host(args.repeat, work)
         result["cli"] = cli(args.repeat, work)
     result["kernels"] = kernels()
+    if args.no_firmware:
+        skip = {"skipped": "--no-firmware"}
+    elif ws is None:
+        skip = {"skipped": "no Zephyr workspace (ZEPHYR_BASE, a west workspace around the current folder, "
+                           "~/zephyrproject)"}
+    else:
+        skip = None
+    if skip is None and not REFERENCE.is_dir():
+        skip = {"skipped": f"{REFERENCE} is not here"}
+    for part in ("stock", "trimming", "inference"):
+        if skip is not None:
+            result[part] = skip
+            continue
+        import firmware
+
+        try:
+            result[part] = firmware.stock(ws, cold=args.cold) if part == "stock" else getattr(firmware, part)(ws)
+        except Exception as e:  # noqa: BLE001 (one part failing must not hide the others' figures)
+            result[part] = {"failed": f"{type(e).__name__}: {e}"}
     h = result["host"]
     print(f"zgen bench {result['date']} ({result['machine']}; Zephyr {result['zephyr']})")
     if "skipped" in h:
@@ -207,9 +276,7 @@ def main(argv=None) -> int:
         print(f"kernels: {name} on nrf52840dk: zgen picks {row['picked_on_nrf52840dk']}; plan flash reference "
               f"{row['plan_flash_reference']} B, cmsis-nn {row['plan_flash_cmsis-nn']} B "
               f"({row['plan_flash_cmsis-nn'] / row['plan_flash_reference']:.2f} x)")
-    print("not measured by this script yet: flash/RAM against Zephyr's stock hello_world and magic_wand, "
-          "op-resolver trimming, instructions per inference, clean build time (see bench/arena.py, "
-          "bench/cmsis_nn.py, bench/memory_baselines.py for the firmware figures there are)")
+    report_firmware(result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.json}")

@@ -110,7 +110,9 @@ def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None
         return None
     if dsp:
         kconfig = app / "Kconfig"
-        kconfig.write_text(kconfig.read_text().replace('source "Kconfig.zephyr"', AS_CPU1 + '\nsource "Kconfig.zephyr"'))
+        text = kconfig.read_text()
+        if AS_CPU1 not in text:  # zgen new keeps an edit it has no reason to undo
+            kconfig.write_text(text.replace('source "Kconfig.zephyr"', AS_CPU1 + '\nsource "Kconfig.zephyr"'))
 
     class Profiled(QemuRunner):
         def build_args(self) -> list[str]:
@@ -141,6 +143,19 @@ def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None
     return {"invoke": statistics.median(invokes) * per_instr,
             "ops": [statistics.median(ops[i]) * per_instr for i in sorted(ops)],
             "features": statistics.median(feats) * per_instr, "decisions": len(invokes)}
+
+
+def fits(name: str, board_name: str, kset: str) -> bool:
+    from zgen import boards
+    from zgen.manifest import load_manifest
+    from zgen.memory.plan import plan_for
+    from zgen.model.arena import measure as arena
+    from zgen.simulate import plan_arena
+
+    board = boards.get(board_name)
+    m = load_manifest(manifest_path(name, board_name))
+    p = plan_for(m, board, plan_arena(m, arena(m.model.path), board.arch, kset), replay=True, kernels=kset)
+    return p is None or p.fits
 
 
 def _fit_line(points: list[tuple[int, float]]) -> list[float]:
@@ -234,6 +249,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", default=[], help="models (names as in FIT)")
     ap.add_argument("--config", nargs="*", default=[], help="CORE/KERNELS to measure (default: all of CONFIGS)")
     ap.add_argument("--no-check-only", action="store_true", help="skip the boards that are only checked")
+    ap.add_argument("--checks", action="store_true", help="measure only the boards that are only checked")
+    ap.add_argument("--board", nargs="*", default=[], help="of the boards only checked, these")
     ap.add_argument("--refit", action="store_true",
                     help=f"measure nothing: fit and check from the measurements kept in {RESULTS}")
     args = ap.parse_args(argv)
@@ -243,13 +260,17 @@ def main(argv=None) -> int:
     names = [n for n in FIT if not args.only or n in args.only]
     if not args.refit:
         todo = [(core, kset, board, dsp, True) for (core, kset), (board, dsp) in CONFIGS.items()
-                if not args.config or f"{core}/{kset}" in args.config]
+                if (not args.config or f"{core}/{kset}" in args.config) and not args.checks]
         if not args.no_check_only:
             todo += [(core, kset, board, dsp, False) for board, core, kset, dsp in CHECK_ONLY
-                     if not args.config or f"{core}/{kset}" in args.config]
+                     if (not args.config or f"{core}/{kset}" in args.config)
+                     and (not args.board or board in args.board)]
         for core, kset, board_name, dsp, fitted in todo:
             rows = {}
             for name in names:
+                if not fits(name, board_name, kset):
+                    print(f"{name}: does not fit {board_name} (the memory plan): not measured there")
+                    continue
                 r = measure(name, board_name, kset, dsp, ws)
                 if r is not None:
                     rows[name] = r
