@@ -91,6 +91,17 @@ def test_unmeasured_core_says_not_measured_and_m4f_uses_the_m33s_counts():
     assert "counted on cortex-m33" in describe(p)
 
 
+def test_an_m33_without_fpu_and_dsp_is_planned_as_a_cortex_m3():
+    """mps2/an521/cpu0 has neither (only cpu1 does): floats in software, as on the M3."""
+    m = load_manifest(REPO / "samples" / "anomaly" / "anomaly.yaml")
+    data = {"cores": {"cortex-m3": COEFF["cores"]["cortex-m3"],
+                      "cortex-m33": {"reference": {**COEFF["cores"]["cortex-m3"]["reference"], "invoke": 1.0}}}}
+    cpu0, cpu1 = boards.get("mps2/an521/cpu0"), boards.get("mps2/an521/cpu1")
+    assert not cpu0.fpu and cpu1.fpu
+    assert time_plan(m, cpu0, "reference", data).measured_on == "cortex-m3"
+    assert time_plan(m, cpu1, "reference", data).measured_on == "cortex-m33"
+
+
 def test_native_sim_has_no_time_plan():
     m = load_manifest(REPO / "samples" / "anomaly" / "anomaly.yaml")
     assert time_plan(m, boards.get("native_sim"), "reference", COEFF) is None

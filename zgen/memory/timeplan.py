@@ -29,6 +29,9 @@ BUSY_WARN = 0.7
 # the like, which CMSIS-NN's int8 kernels use) and a single-precision FPU; the same C compiles to
 # the same instruction counts to within the compiler's scheduling.
 SAME_INSTRUCTIONS = {"cortex-m4f": "cortex-m33"}
+# Cores measured with their FPU and DSP on (bench/time_plan.py). A board whose core has neither
+# (floats in software) is planned with the Cortex-M3's counts: Thumb-2 without DSP or FPU.
+MEASURED_WITH_FPU = {"cortex-m33", "cortex-m4f"}
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +113,8 @@ def time_plan(m: Manifest, board: Board, kernels: str | None = None, data: dict 
     kset = kernels or m.kernels_on(board)
     p = TimePlan(board, kset, period_s=m.decision_samples() / m.rate_hz if m.rate_hz else 0.0)
     core = board.core if board.core in data["cores"] else SAME_INSTRUCTIONS.get(board.core, board.core)
+    if board.arch == "arm" and not board.fpu and not board.dsp and core in MEASURED_WITH_FPU:
+        core = "cortex-m3"  # e.g. mps2/an521/cpu0: an M33 without DSP and FPU computes as an M3 does
     coeff = data["cores"].get(core, {}).get(kset)
     if coeff is None:
         p.missing.append(f"instructions per operator on {board.core} ({kset}): not measured")
