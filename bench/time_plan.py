@@ -184,8 +184,10 @@ def fit_ops(rows: dict[str, dict], manifests: dict) -> dict:
         if len(work) != len(r["ops"]):
             print(f"{name}: {len(r['ops'])} operators profiled, the model has {len(work)}: left out", file=sys.stderr)
             continue
-        for (_, fam, n), instr in zip(work, r["ops"]):
+        for (op, fam, n), instr in zip(work, r["ops"]):
             pts[fam].append((n, instr))
+            if fam.startswith("other"):  # and per op, for op_key()
+                pts.setdefault(op + fam[len("other"):], []).append((n, instr))
         left.append(r["invoke"] - sum(r["ops"]))
     return {"ops": {fam: _fit_line(p) if p else None for fam, p in pts.items()},
             "invoke": float(statistics.median(left)) if left else 0.0}
