@@ -57,3 +57,42 @@ def test_plain_files_take_the_fast_path_and_agree(tmp_path_factory, rows):
     finally:
         data._plain_values = saved
     assert fast[0].tolist() == exact.micro.tolist() and fast[1] == exact.decimals
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(st.integers(-data._LIMIT, data._LIMIT), min_size=1, max_size=20))
+def test_sensor_values_split_as_struct_sensor_value(micro):
+    """val1 rounds toward zero and val2 keeps the value's sign (Zephyr's sensor_value_from_micro)."""
+    import numpy as np
+
+    r = data.Recording(None, ("a",), np.array(micro, dtype=np.int64).reshape(-1, 1), (6,))
+    sv = r.sensor_values()
+    assert sv.dtype == np.int32 and sv.shape == (len(micro), 1, 2)
+    for m, (v1, v2) in zip(micro, sv[:, 0].tolist()):
+        assert v1 == (abs(m) // 1_000_000) * (1 if m >= 0 else -1)
+        assert v1 * 1_000_000 + v2 == m and abs(v2) < 1_000_000 and (v2 == 0 or (v2 > 0) == (m > 0))
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.lists(st.one_of(plain, plain, plain, odd), min_size=3, max_size=3), min_size=1, max_size=30),
+       st.sampled_from([1, 5, 16, 64]), st.booleans())
+def test_chunked_reading_is_the_exact_path(tmp_path_factory, rows, chunk, ended):
+    """A large recording is read a chunk of rows at a time: any chunk size (here a few bytes, so
+    chunks end on every kind of row) gives the exact path's values, or hands over to it."""
+    path = tmp_path_factory.mktemp("csv") / "r.csv"
+    path.write_text("\n".join(["a,b,c", *(",".join(r) for r in rows)]) + ("\n" if ended else ""))
+
+    def load(fast: bool):
+        saved = data._plain_values, data._CHUNK
+        data._CHUNK = chunk
+        if not fast:
+            data._plain_values = lambda *a: None
+        try:
+            r = data.load_csv(path, ["c", "a"])
+            return r.micro.tolist(), r.decimals
+        except ZgenError as e:
+            return str(e)
+        finally:
+            data._plain_values, data._CHUNK = saved
+
+    assert load(True) == load(False)

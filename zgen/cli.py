@@ -4,6 +4,7 @@ module; errors become messages and exit codes here, nowhere else:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -78,15 +79,14 @@ def cmd_simulate(args) -> int:
         from zgen.plot import plot
 
         print(f"zgen: wrote {plot(m, sim, Path(args.plot))}", file=sys.stderr)
+    # One write: line by line, an unbuffered stdout (PYTHONUNBUFFERED) makes a system call of each.
     if args.json:
-        json.dump({"lines": sim.lines,
-                   "windows": [{"t": w.t, "score": w.score, "changed": w.changed, "event": w.event,
-                                "features": w.features, "outputs": w.outputs} for w in sim.windows]},
-                  sys.stdout, indent=1)
-        print()
+        sys.stdout.write(json.dumps({"lines": sim.lines,
+                                     "windows": [{"t": w.t, "score": w.score, "changed": w.changed, "event": w.event,
+                                                  "features": w.features, "outputs": w.outputs}
+                                                 for w in sim.windows]}, indent=1) + "\n")
     else:
-        for line in sim.lines:
-            print(line)
+        sys.stdout.write("".join(line + "\n" for line in sim.lines))
     return 0
 
 
@@ -312,7 +312,24 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# A command builds many objects that live until it ends (modules, a record per simulated window)
+# and little cyclic garbage: at Python's default pace (a collection every 700 new objects) the
+# cyclic collector spent ~6 % of `zgen simulate` on 4,999 windows finding nothing.
+GC_PACE = (100_000, 20, 20)
+
+
 def main(argv: list[str] | None = None) -> int:
+    pace = gc.get_threshold()
+    if pace[0] >= GC_PACE[0]:  # set already (python -m zgen: for the whole process)
+        return _main(argv)
+    gc.set_threshold(*GC_PACE)
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*pace)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     from zgen.manifest import ALLOW_ENV
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +41,16 @@ class Recording:
     def sensor_values(self) -> np.ndarray:
         """int32 [samples, columns, 2]: (val1, val2) as struct sensor_value holds them."""
         m = self.micro
-        val1 = np.sign(m) * (np.abs(m) // MICRO)
-        val2 = m - val1 * MICRO
-        return np.stack([val1, val2], axis=-1).astype(np.int32)
+        out = np.empty(m.shape + (2,), dtype=np.int32)
+        step = 4096  # samples at a time: the int64 temporaries stay small (no page faults)
+        for at in range(0, len(m), step):
+            part = m[at:at + step]
+            val2 = np.fmod(part, MICRO)  # C's remainder: the dividend's sign, so val1 rounds toward zero
+            out[at:at + step, ..., 1] = val2
+            np.subtract(part, val2, out=val2)
+            val2 //= MICRO
+            out[at:at + step, ..., 0] = val2
+        return out
 
 
 def _col_offsets(line: str) -> list[int]:
@@ -61,84 +67,143 @@ def _col_offsets(line: str) -> list[int]:
 
 
 # The fast path takes plain decimals: an optional sign, at most 9 digits, an optional point and at
-# most 6 digits after it, no blanks or quotes. Their millionths are summed from the digits in
-# int64 (below 10**15): exactly the Decimal path's integers, without a float in between.
+# most 6 digits after it, no blanks or quotes. Their millionths are made from the digits in int64
+# (below 10**15): exactly the Decimal path's integers, without a float in between.
 _FAST_INT_DIGITS = 9
 _FAST_DECIMALS = 6
-_POW10 = 10 ** np.arange(_FAST_INT_DIGITS + _FAST_DECIMALS, dtype=np.int64)
-_ALLOWED = np.zeros(256, dtype=bool)
-_ALLOWED[np.frombuffer(b"0123456789.,+-\n", dtype=np.uint8)] = True
+_MAX_CELL = 1 + _FAST_INT_DIGITS + 1 + _FAST_DECIMALS  # sign, digits, point, decimals
+# 10 ** (6 - decimals): a cell's digits as one integer times this are its millionths.
+_SCALE = (10 ** (_FAST_DECIMALS - np.minimum(np.arange(_MAX_CELL + 1), _FAST_DECIMALS))).astype(np.int64)
 
 
-def _plain_values(body: str, width: int, index: list[int]):
+_CHUNK = 1 << 16  # bytes of rows read at once: their arrays (~10,000 cells) stay small enough
+# for the allocator to reuse (larger ones are mapped anew each time: page faults) and in the caches
+
+
+def _plain_values(body, width: int, index: list[int], start: int = 0):
     """(millionths int64 [rows, len(index)], decimals per chosen column) of a CSV body (the text
-    after the header line) whose every row has `width` plain cells; None when any row or cell is
-    anything else (a blank line, quotes, spaces, exponents, more digits): then the exact per-cell
-    path reads the file, and reports any problem with its line and column. Vectorised over the
-    bytes: the whole body is a handful of numpy passes."""
-    text = body.replace("\r\n", "\n")
-    if not text.endswith("\n"):
-        text += "\n"
-    b = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
-    if b.size < 2 or not _ALLOWED[b].all():
+    after the header line: str, or ASCII bytes from `start` on) whose every row has `width` plain
+    cells; None when any row or cell is anything else (a blank line, quotes, spaces, exponents,
+    more digits): then the exact per-cell path reads the file, and reports any problem with its
+    line and column. Vectorised, a chunk of whole rows at a time (_plain_chunk): a large recording
+    costs its bytes and the result, not a dozen arrays of its size (each new one page faults)."""
+    if isinstance(body, str):  # bytes come from load_csv, their line ends already "\n"
+        body = (body.replace("\r\n", "\n") if "\r" in body else body).encode("ascii", errors="replace")
+    n = len(body)
+    if n - start + (body[n - 1:] != b"\n") < 2:
         return None
-    newline = b == 10
-    delimiter = newline | (b == 44)
+    # room for as many rows as the bytes could hold (a row has at least 2 bytes a cell): pages of
+    # it are only touched when written
+    micro = np.empty(((n - start + 1) // (2 * width) + 1, width), dtype=np.int64)
+    decimals = np.zeros(width, dtype=np.int8)
+    done = 0
+    while start < n:
+        end = body.find(b"\n", min(start + _CHUNK, n) - 1) + 1 or n  # after a row's newline
+        chunk = np.frombuffer(body, dtype=np.uint8, count=end - start, offset=start)
+        if chunk[-1] != 10:
+            chunk = np.append(chunk, np.uint8(10))  # the last row, without its newline
+        part = _plain_chunk(chunk, width, micro[done:])
+        if part is None:
+            return None
+        done += part[0]
+        np.maximum(decimals, part[1], out=decimals)
+        start = end
+    micro = micro[:done]
+    if list(index) != list(range(width)):
+        micro = np.ascontiguousarray(micro[:, index])
+    return micro, tuple(int(decimals[i]) for i in index)
+
+
+def _plain_chunk(b: np.ndarray, width: int, out: np.ndarray):
+    """Read whole rows of plain cells (`b` ends with a newline) into out[:rows]: (rows, most
+    decimals per column), or None. One pass over the bytes finds the cells, then one pass per
+    character position reads all cells at once (a plain cell has at most _MAX_CELL characters)."""
+    delimiter = b == 10
+    delimiter |= b == 44
     ends = np.flatnonzero(delimiter)  # where each cell ends (its delimiter)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    rows = int(newline.sum())
-    if ends.size != rows * width:
+    rows = ends.size // width
+    if ends.size != rows * width or rows > len(out):
         return None
-    cell_end_is_newline = newline[ends].reshape(rows, width)
+    cell_end_is_newline = (b[ends] == 10).reshape(rows, width)
     if not cell_end_is_newline[:, -1].all() or cell_end_is_newline[:, :-1].any():
         return None  # a row with too many or too few cells
-    digit = (b >= 48) & (b <= 57)
-    dot = b == 46
-    sign = (b == 43) | (b == 45)
-    ndig = np.add.reduceat(digit, starts, dtype=np.int32)  # per cell (its delimiter counts none)
-    ndot = np.add.reduceat(dot, starts, dtype=np.int32)
-    nsign = np.add.reduceat(sign, starts, dtype=np.int32)
-    if (ndig == 0).any() or (ndot > 1).any() or (nsign > 1).any() or (sign[starts] != (nsign == 1)).any():
-        return None  # empty, two points, a sign not in front
-    # the point's position in each cell (the cell's end when it has none)
-    has_point = ndot == 1
-    point = ends.copy()
-    point[has_point] = np.flatnonzero(dot)  # one per cell that has one, in order
-    after = ends - point - has_point
-    before = point - starts - nsign
-    if after.max() > _FAST_DECIMALS or before.max() > _FAST_INT_DIGITS:
-        return None
-    # each digit's power of ten in millionths, then the sum per cell (cells hold >= 1 digit, in order)
-    at = np.flatnonzero(digit)
-    p = np.repeat(point, ndig)
-    power = np.where(at < p, p - at - 1 + _FAST_DECIMALS, _FAST_DECIMALS - (at - p))
-    value = (b[at] - 48).astype(np.int64) * _POW10[power]
-    first_digit = np.concatenate(([0], np.cumsum(ndig)[:-1]))
-    micro = np.add.reduceat(value, first_digit)
-    micro = np.where(b[starts] == 45, -micro, micro).reshape(rows, width)[:, index]
-    decimals = after.reshape(rows, width)[:, index].max(axis=0)
-    return np.ascontiguousarray(micro), tuple(int(d) for d in decimals)
+    length = np.diff(ends, prepend=-1)
+    length -= 1  # characters before each delimiter, back to the one before
+    longest = int(length.max())
+    if longest > _MAX_CELL or length.min() == 0:
+        return None  # an empty cell, or more characters than a plain decimal the fast path reads
+    at = ends
+    at -= length  # each cell's first character, then its next
+    cells = at.size
+    point = np.zeros(cells, dtype=bool)  # the point seen so far
+    number = np.zeros(cells, dtype=np.int64)  # the digits so far as one integer (< 10**17)
+    digits = np.zeros(cells, dtype=np.int8)
+    after = np.zeros(cells, dtype=np.int8)  # of them, after the point
+    for j in range(longest):  # the j-th character of every cell
+        ch = b.take(at, mode="clip")
+        if j:
+            np.putmask(ch, length <= j, 44)  # past the cell's end: as a comma
+        digit = ch - np.uint8(48)
+        is_digit = digit < 10
+        is_point = ch == 46
+        is_sign = (ch == 43) | (ch == 45)
+        if j == 0:
+            negative = ch == 45
+        elif is_sign.any():
+            return None  # a sign not in front
+        if not (is_digit | is_point | is_sign | (ch == 44) | (ch == 10)).all():
+            return None  # a character a plain decimal does not have
+        if (is_point & point).any():
+            return None  # a second point
+        point |= is_point
+        number = np.where(is_digit, number * 10 + digit, number)
+        digits += is_digit
+        is_digit &= point
+        after += is_digit
+        at += 1
+    if (digits == 0).any() or after.max() > _FAST_DECIMALS or (digits - after).max() > _FAST_INT_DIGITS:
+        return None  # no digit (a lone sign or point), or more digits than the fast path reads
+    number *= _SCALE.take(after)  # millionths
+    np.negative(number, out=number, where=negative)
+    out[:rows] = number.reshape(rows, width)
+    return rows, [after[c::width].max() for c in range(width)]
 
 
 def load_csv(path: Path, columns: list[str]) -> Recording:
     """Read `columns` of a CSV file; every problem names file:line:col and a fix."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ZgenError.at(name, None, None, f"not a UTF-8 text file ({e.reason})",
-                           "export the recording as CSV text") from None
-    head, _, body = text.partition("\n")
+    raw = Path(path).read_bytes()
+    if b"\r" in raw:  # universal newlines, as a text file reads
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if raw.isascii():  # the usual recording: the fast path reads the bytes, no text copy of them
+        text = None
+        cut = raw.find(b"\n")
+        head = raw[:cut if cut >= 0 else len(raw)].decode("ascii")
+        body, start = raw, len(head) + 1
+        nul = b"\x00" in raw
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ZgenError.at(name, None, None, f"not a UTF-8 text file ({e.reason})",
+                               "export the recording as CSV text") from None
+        head, _, body = text.partition("\n")
+        start = 0
+        nul = "\x00" in text
     try:
         first = next(csv.reader(head.splitlines()[:1]), [])
     except csv.Error:
         first = []
     header = [c.strip() for c in first]
     index = [header.index(col) for col in columns if col in header]
-    if len(index) == len(columns) and body and "\x00" not in text:
-        fast = _plain_values(body, len(header), index)
+    if len(index) == len(columns) and len(body) > start and not nul:
+        fast = _plain_values(body, len(header), index, start)
         if fast is not None:
             return Recording(Path(path), tuple(columns), *fast)
+    if text is None:
+        text = raw.decode("ascii")
+    from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
     lines = text.splitlines()
     reader = csv.reader(lines)
     try:

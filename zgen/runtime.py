@@ -28,7 +28,7 @@ def stream(pipe, recording: Recording, faults=(), rate_hz: float = 1.0, block: i
     values = np.ascontiguousarray(recording.sensor_values())
 
     def push(chunk: np.ndarray):
-        data = np.ascontiguousarray(chunk).tobytes()
+        data = memoryview(np.ascontiguousarray(chunk)).cast("B")  # the samples' bytes, not a copy
         i = 0
         while True:
             i, ready = pipe.push(data, i)

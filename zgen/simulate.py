@@ -18,7 +18,7 @@ from zgen.pipeline import runtime_config
 from zgen.runtime import interpreter, stream
 
 
-@dataclass
+@dataclass(slots=True)
 class Window:
     """One decision, with what led to it (for tests, --json and plots)."""
 
@@ -60,6 +60,8 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
 
     sim = Simulation()
     sim.lines.append(pipe.start_line(__version__, m.name, m.model.short_hash, arena_used, arena_size))
+    raw_outs = []  # each decision's model output, as the runtime read it
+    out_dtype = None
     for kind, item in stream(pipe, rec, m.faults if recording is None else (), m.rate_hz,
                              m.window_stride if m.microphone is not None else None):
         if kind == "line":
@@ -69,21 +71,28 @@ def run(m: Manifest, recording: Recording | None = None, arena: ArenaMeasurement
         interp.set_input(np.frombuffer(model_in, dtype=in_dtype).reshape(in_shape), 0)
         interp.invoke()
         raw_out = np.ascontiguousarray(interp.get_output(0))
-        line, changed, score = pipe.decide(model_in, raw_out.tobytes())
+        out_dtype = raw_out.dtype
+        raw = raw_out.tobytes()
+        line, changed, score = pipe.decide(model_in, raw)
         sim.lines.append(line)
-        sim.windows.append(Window(int(line.split("t=")[1].split()[0]), feats, score, line, changed,
-                                  _dequantize(raw_out, m.model.outputs[0])))
+        at = line.index("t=") + 2  # t: the number after the line's first "t="
+        end = line.find(" ", at)
+        sim.windows.append(Window(int(line[at:] if end < 0 else line[at:end]), feats, score, line, changed))
+        raw_outs.append(raw)
         sim.lines.extend(pipe.actions())  # each output's action, as the firmware prints it
     sim.lines.append(pipe.end_line())
+    if raw_outs:  # dequantised all at once: the same arithmetic per element, one numpy pass
+        raw = np.frombuffer(b"".join(raw_outs), dtype=out_dtype).reshape(len(raw_outs), -1)
+        for w, outputs in zip(sim.windows, _dequantize(raw, m.model.outputs[0])):
+            w.outputs = outputs
     return sim
 
 
-def _dequantize(raw: np.ndarray, t) -> list[float]:
-    """The outputs as the runtime reads them: float32 (q - zero_point) * scale."""
-    flat = raw.reshape(-1)
+def _dequantize(raw: np.ndarray, t) -> list[list[float]]:
+    """Each row's outputs as the runtime reads them: float32 (q - zero_point) * scale."""
     if t.dtype == "float32":
-        return flat.astype(np.float64).tolist()
-    return ((flat.astype(np.int32) - t.zero_point).astype(np.float32) * np.float32(t.scale)).astype(np.float64).tolist()
+        return raw.astype(np.float64).tolist()
+    return ((raw.astype(np.int32) - t.zero_point).astype(np.float32) * np.float32(t.scale)).astype(np.float64).tolist()
 
 
 def plan_arena(m: Manifest, arena: ArenaMeasurement, arch: str, kernels: str = "reference") -> int:

@@ -202,7 +202,8 @@ class Manifest:
             part = PARTS.get(s.part or "")
             limit = part.full_scale(s.full_scale) if part else None
             if limit is not None and self.recording is not None and self.recording.samples:
-                peak = float(abs(self.recording.micro[:, col:col + len(s.columns)]).max()) / 1e6
+                values = self.recording.micro[:, col:col + len(s.columns)]
+                peak = max(abs(int(values.max())), abs(int(values.min()))) / 1e6  # no copy of the recording
                 wider = [r for r in part.ranges if part.full_scale(r) >= peak]
                 if peak > limit:
                     line, column = (self.where("sensors", s.name, "range") if s.full_scale

@@ -1,15 +1,17 @@
 """JSON Schema validation of a located manifest, with errors a person can act on."""
 from __future__ import annotations
 
-import difflib
 import json
+import re
 from functools import lru_cache
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from zgen.errors import Problem
 from zgen.manifest.yamlpos import Located
 from zgen.resources import schema_path
+
+if TYPE_CHECKING:  # imported where a manifest has problems to word: see validate()
+    import jsonschema
 
 _YAML_TYPES = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false",
                int: "an integer", float: "a number", type(None): "empty"}
@@ -42,6 +44,8 @@ def _fix_from(error: jsonschema.ValidationError, default: str) -> str:
 
 
 def _problem(error: jsonschema.ValidationError, doc: Located, filename: str) -> Problem:
+    import difflib
+
     path = tuple(error.absolute_path)
     what = _dotted(path)
     v = error.validator
@@ -93,7 +97,162 @@ def _problem(error: jsonschema.ValidationError, doc: Located, filename: str) -> 
     return Problem(filename, line, col, f"{what}: {error.message}", "see `zgen schema`")
 
 
+# A quick verdict on a manifest, without jsonschema (whose import is most of a small command's
+# start-up): Draft 2020-12's semantics, as jsonschema implements them, for the keywords the schema
+# uses. VALID and INVALID are certain; a keyword, value or type it does not know gives UNSURE. Only
+# a VALID manifest skips jsonschema: every other takes the jsonschema path below, which finds and
+# words the problems, so messages are the same whatever this says.
+VALID, INVALID, UNSURE = True, False, None
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "examples", "default", "$comment"})
+_KNOWN = frozenset({"type", "properties", "additionalProperties", "required", "enum", "const", "pattern",
+                    "minLength", "maxLength", "minProperties", "maxProperties", "propertyNames", "minimum",
+                    "maximum", "exclusiveMinimum", "exclusiveMaximum", "items", "minItems", "maxItems",
+                    "oneOf", "anyOf", "not"}) | _ANNOTATIONS
+_PLAIN = (dict, list, str, int, float, bool, type(None))  # what a manifest's YAML holds
+
+
+def _is_type(x, name: str):
+    """jsonschema's Draft 2020-12 type checker; UNSURE for a name it would not know."""
+    if name == "object":
+        return isinstance(x, dict)
+    if name == "array":
+        return isinstance(x, list)
+    if name == "string":
+        return isinstance(x, str)
+    if name == "boolean":
+        return isinstance(x, bool)
+    if name == "null":
+        return x is None
+    if name == "number":
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+    if name == "integer":
+        return not isinstance(x, bool) and (isinstance(x, int) or isinstance(x, float) and x.is_integer())
+    return UNSURE
+
+
+def _equal(a, b):
+    """jsonschema's equality (enum, const) for plain values: True is not 1; UNSURE otherwise."""
+    if not isinstance(a, (str, int, float, bool, type(None))) or not isinstance(b, (str, int, float, bool, type(None))):
+        return UNSURE
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return a == b
+
+
+def _all(verdicts) -> bool | None:
+    """Every verdict VALID: VALID; any INVALID: INVALID; else UNSURE."""
+    out = VALID
+    for v in verdicts:
+        if v is INVALID:
+            return INVALID
+        if v is UNSURE:
+            out = UNSURE
+    return out
+
+
+def quick_verdict(s, x):
+    """Whether `x` is valid under schema `s` (VALID, INVALID or UNSURE: see above)."""
+    if s is True:
+        return VALID
+    if s is False:
+        return INVALID
+    if not isinstance(s, dict) or not _KNOWN.issuperset(s) or not isinstance(x, _PLAIN):
+        return UNSURE
+    verdicts = []
+    for k, v in s.items():
+        if k in _ANNOTATIONS:
+            continue
+        if k == "type":
+            found = [_is_type(x, t) for t in (v if isinstance(v, list) else [v])]
+            verdicts.append(VALID if VALID in found else (UNSURE if UNSURE in found else INVALID))
+        elif k in ("enum", "const"):
+            found = [_equal(c, x) for c in v] if k == "enum" and isinstance(v, list) else [_equal(v, x)]
+            verdicts.append(VALID if VALID in found else (UNSURE if UNSURE in found else INVALID))
+        elif k in ("not", "anyOf", "oneOf"):
+            if k == "not":
+                sub = quick_verdict(v, x)
+                verdicts.append(UNSURE if sub is UNSURE else not sub)
+                continue
+            found = [quick_verdict(sub, x) for sub in v] if isinstance(v, list) and v else [UNSURE]
+            if k == "anyOf":
+                verdicts.append(VALID if VALID in found else (UNSURE if UNSURE in found else INVALID))
+            elif found.count(VALID) > 1:
+                verdicts.append(INVALID)
+            else:
+                verdicts.append(UNSURE if UNSURE in found else (VALID if found.count(VALID) == 1 else INVALID))
+        elif isinstance(x, dict):
+            verdicts.append(_object_keyword(k, v, s, x))
+        elif isinstance(x, list):
+            verdicts.append(_array_keyword(k, v, x))
+        elif isinstance(x, str):
+            verdicts.append(_string_keyword(k, v, x))
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            verdicts.append(_number_keyword(k, v, x))
+        if verdicts and verdicts[-1] is INVALID:
+            return INVALID
+    return _all(verdicts)
+
+
+def _object_keyword(k, v, s, x):
+    if any(not isinstance(key, str) for key in x):
+        return UNSURE  # YAML's 1: or 2.5: keys: leave them to jsonschema
+    if k == "properties":
+        return _all(quick_verdict(sub, x[name]) for name, sub in v.items() if name in x)
+    if k == "additionalProperties":
+        known = s.get("properties", {})
+        return _all(quick_verdict(v, x[key]) for key in x if key not in known)
+    if k == "required":
+        return VALID if all(name in x for name in v) else INVALID
+    if k == "minProperties":
+        return VALID if len(x) >= v else INVALID
+    if k == "maxProperties":
+        return VALID if len(x) <= v else INVALID
+    if k == "propertyNames":
+        return _all(quick_verdict(v, key) for key in x)
+    return VALID if k in _KNOWN else UNSURE  # a keyword of another type's
+
+
+def _array_keyword(k, v, x):
+    if k == "items":
+        return _all(quick_verdict(v, item) for item in x)
+    if k == "minItems":
+        return VALID if len(x) >= v else INVALID
+    if k == "maxItems":
+        return VALID if len(x) <= v else INVALID
+    return VALID
+
+
+def _string_keyword(k, v, x):
+    if k == "pattern":
+        return VALID if re.search(v, x) else INVALID
+    if k == "minLength":
+        return VALID if len(x) >= v else INVALID
+    if k == "maxLength":
+        return VALID if len(x) <= v else INVALID
+    return VALID
+
+
+def _number_keyword(k, v, x):
+    if k == "minimum":
+        return INVALID if x < v else VALID
+    if k == "maximum":
+        return INVALID if x > v else VALID
+    if k == "exclusiveMinimum":
+        return INVALID if x <= v else VALID
+    if k == "exclusiveMaximum":
+        return INVALID if x >= v else VALID
+    return VALID
+
+
 def validate(doc: Located, filename: str) -> list[Problem]:
+    if quick_verdict(schema(), doc.data) is VALID:
+        return []
+    import difflib
+
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema())
     errors = list(validator.iter_errors(doc.data))
     # A misspelt key also makes its correct spelling "missing": report the typo only.

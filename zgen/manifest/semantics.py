@@ -2,7 +2,6 @@
 manifest value it concerns, so the user can go straight there."""
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 
@@ -15,6 +14,14 @@ from zgen.manifest.yamlpos import Located
 from zgen.model.ops import target_limits
 from zgen.model.tflite import ModelFormatError, read_model
 from zgen.sensors import KINDS, MIC_BLOCKS, PARTS, default_columns, parts_for
+
+
+def _close(word, choices, n=1):
+    """difflib's close matches (imported only when a name is wrong)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n)
+
 
 MODEL_DTYPES = ("int8", "uint8", "float32")
 
@@ -49,7 +56,7 @@ class _Checker:
 def _board(c: _Checker, name: str, at: tuple):
     board = boards.get(name)
     if board is None:
-        close = difflib.get_close_matches(name, list(boards.catalogue()), n=1)
+        close = _close(name, list(boards.catalogue()), n=1)
         c.add(at, f"board '{name}' is not in the catalogue",
               (f"did you mean '{close[0]}'? " if close else "") + "`zgen boards` lists the boards")
     return board
@@ -76,7 +83,7 @@ def _sensors(c: _Checker, raw: dict, board) -> list[Sensor]:
                   "add `bus: i2c0` and `address: 0x19` (the part's bus node and address)")
         known = PARTS.get(part) if part else None
         if part and known is None:
-            close = difflib.get_close_matches(part, list(PARTS), n=1)
+            close = _close(part, list(PARTS), n=1)
             c.add(at + ("part",), f"sensor '{name}': zgen does not know the part '{part}'",
                   (f"did you mean '{close[0]}'? " if close else "")
                   + f"parts that read {kind.name}: {', '.join(parts_for(kind.name)) or 'none'}")
@@ -239,7 +246,7 @@ def check(path: Path, doc: Located, board_override: str | None = None, data_over
     if board_override:
         board = boards.get(board_override)
         if board is None:
-            close = difflib.get_close_matches(board_override, list(boards.catalogue()), n=1)
+            close = _close(board_override, list(boards.catalogue()), n=1)
             raise ZgenError(Problem("--board", None, None, f"board '{board_override}' is not in the catalogue",
                                     (f"did you mean '{close[0]}'? " if close else "") + "`zgen boards` lists the boards"))
     else:

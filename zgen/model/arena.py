@@ -12,7 +12,6 @@ and models the replay does not cover, get the host total, an upper bound.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import dataclasses
 from dataclasses import dataclass, field
@@ -113,8 +112,9 @@ def round_up(size: int) -> int:
     return -(-size // ALIGN) * ALIGN
 
 
-_LINE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
-_CATEGORY = re.compile(r"'([^']+)' used (\d+) bytes with alignment overhead \(requested \d+ bytes for (\d+) ")
+# Patterns, not compiled ones: only a model measured for the first time needs them (re caches them).
+_LINE = r"Arena allocation (total|head|tail) (\d+) bytes"
+_CATEGORY = r"'([^']+)' used (\d+) bytes with alignment overhead \(requested \d+ bytes for (\d+) "
 
 
 _host: dict[str, tuple[dict, dict]] = {}
@@ -139,14 +139,39 @@ def _cache_path(key: str) -> Path | None:
     """Where a model's host measurement is kept between runs: by its content and the tflite-micro
     package that measured it (XDG_CACHE_HOME or ~/.cache, zgen/arena/)."""
     import os
-    from importlib import metadata
 
-    try:
-        version = metadata.version("tflite-micro")
-    except metadata.PackageNotFoundError:
+    version = _tflm_version()
+    if version is None:
         return None
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "zgen" / "arena" / f"{key}-tflm-{version}.json"
+
+
+def _tflm_version() -> str | None:
+    """The installed tflite-micro's version, as importlib.metadata.version gives it: the Version
+    field of the METADATA beside the package (importing importlib.metadata costs a `zgen
+    simulate` tens of milliseconds), else importlib.metadata's answer; None: not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("tflite_micro")
+    if spec is not None and spec.origin:
+        found = list(Path(spec.origin).parent.parent.glob("tflite_micro-*.dist-info/METADATA"))
+        if len(found) == 1:
+            try:
+                with found[0].open(encoding="utf-8") as f:
+                    for line in f:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+                        if not line.strip():
+                            break  # the headers end: the body follows
+            except (OSError, UnicodeDecodeError):
+                pass
+    from importlib import metadata
+
+    try:
+        return metadata.version("tflite-micro")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _read_cache(key: str):
@@ -182,11 +207,13 @@ def _write_cache(key: str, measured: tuple[dict, dict]) -> tuple[dict, dict]:
 
 def _measure_host(model: Path, timeout: float) -> tuple[dict, dict]:
     """TFLM's host interpreter in a child process (a corrupt model may crash it, not zgen)."""
+    import subprocess
+
     proc = subprocess.run(
         [sys.executable, "-m", "zgen.model.arena", str(model)],
         capture_output=True, text=True, timeout=timeout,
     )
-    found = {k: int(v) for k, v in _LINE.findall(proc.stderr + proc.stdout)}
+    found = {k: int(v) for k, v in re.findall(_LINE, proc.stderr + proc.stdout)}
     if proc.returncode < 0:  # TFLM crashed or aborted on the model: the file is bad, zgen lives on
         import signal
 
@@ -199,7 +226,7 @@ def _measure_host(model: Path, timeout: float) -> tuple[dict, dict]:
         raise ZgenError.at(str(model), None, None,
                            "TFLM's interpreter cannot run this model (" + " | ".join(tail)[-300:] + ")",
                            "re-export it with the ops and types TFLM supports (`zgen model inspect` lists them)")
-    categories = {name: (int(used), int(n)) for name, used, n in _CATEGORY.findall(proc.stderr + proc.stdout)}
+    categories = {name: (int(used), int(n)) for name, used, n in re.findall(_CATEGORY, proc.stderr + proc.stdout)}
     return found, categories
 
 
