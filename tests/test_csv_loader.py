@@ -18,6 +18,23 @@ odd = st.sampled_from(["1e3", "-2.5E-2", "0.0000005", "1234567890.5", "1.1234567
                        "- 1", ".", "+-1", "1.2.3", "0x10", "١"])
 
 
+def _load(path, fast: bool, chunk: int | None = None):
+    """(millionths, decimals) of columns c and a, or the error: by the fast path, or with it
+    switched off (the exact per-cell path); `chunk` bytes of rows at a time where given."""
+    saved = data._plain_values, data._CHUNK
+    if chunk is not None:
+        data._CHUNK = chunk
+    if not fast:
+        data._plain_values = lambda *a: None
+    try:
+        r = data.load_csv(path, ["c", "a"])
+        return r.micro.tolist(), r.decimals
+    except ZgenError as e:
+        return str(e)
+    finally:
+        data._plain_values, data._CHUNK = saved
+
+
 @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.lists(st.one_of(plain, plain, plain, odd), min_size=3, max_size=3), min_size=1, max_size=30),
        st.booleans())
@@ -28,19 +45,7 @@ def test_fast_path_is_the_exact_path(tmp_path_factory, rows, ragged):
     path = tmp_path_factory.mktemp("csv") / "r.csv"
     path.write_text("\n".join(["a,b,c", *body]) + "\n")
 
-    def load(fast: bool):
-        saved = data._plain_values
-        if not fast:
-            data._plain_values = lambda *a: None
-        try:
-            r = data.load_csv(path, ["c", "a"])
-            return r.micro.tolist(), r.decimals
-        except ZgenError as e:
-            return str(e)
-        finally:
-            data._plain_values = saved
-
-    assert load(True) == load(False)
+    assert _load(path, fast=True) == _load(path, fast=False)
 
 
 @settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
@@ -82,17 +87,4 @@ def test_chunked_reading_is_the_exact_path(tmp_path_factory, rows, chunk, ended)
     path = tmp_path_factory.mktemp("csv") / "r.csv"
     path.write_text("\n".join(["a,b,c", *(",".join(r) for r in rows)]) + ("\n" if ended else ""))
 
-    def load(fast: bool):
-        saved = data._plain_values, data._CHUNK
-        data._CHUNK = chunk
-        if not fast:
-            data._plain_values = lambda *a: None
-        try:
-            r = data.load_csv(path, ["c", "a"])
-            return r.micro.tolist(), r.decimals
-        except ZgenError as e:
-            return str(e)
-        finally:
-            data._plain_values, data._CHUNK = saved
-
-    assert load(True) == load(False)
+    assert _load(path, fast=True, chunk=chunk) == _load(path, fast=False, chunk=chunk)
