@@ -21,8 +21,8 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from common import FIRMWARE_CACHE, toolchain_problem
@@ -99,30 +99,33 @@ def _sizes(build: Path) -> tuple[int, int]:
     return s.flash_used, s.ram_used
 
 
-def _west(cmd: list[str], cwd: Path, env: dict, what: str) -> tuple[int, str, float]:
-    """Run a west build showing its ninja steps as progress; (exit status, log, seconds)."""
+@contextmanager
+def _environ(extra: dict):
+    """os.environ with `extra` for the builds inside (zgen's runners read it)."""
+    saved = dict(os.environ)
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _built(runner, what: str, cmd: list[str] | None = None):
+    """Build with progress: zgen's app (runner.build()), or the stock sample's `west build` cmd
+    through the runner's own output reader. (exit status, log, seconds)."""
     from zgen.progress import Progress
 
     bar = Progress(what)
-    step = re.compile(r"^\[(\d+)/(\d+)\] ")
     t = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace")
-    log = []
-    for line in proc.stdout:
-        log.append(line)
-        if m := step.match(line):
-            bar.update(int(m.group(1)), int(m.group(2)))
-    proc.wait()
-    bar.close()
-    return proc.returncode, "".join(log), time.monotonic() - t
-
-
-def _env(cold: bool, base: dict) -> dict:
-    env = dict(base)
-    if cold:
-        env["CCACHE_DISABLE"] = "1"
-    return env
+    try:
+        if cmd is None:
+            b = runner.build(timeout=3600, progress=bar.update)
+            return 0, b.log, b.seconds
+        status, log = runner._stream(cmd, 3600, bar.update)
+        return status, log, time.monotonic() - t
+    finally:
+        bar.close()
 
 
 def stock(ws, cold: bool = False) -> dict:
@@ -130,7 +133,6 @@ def stock(ws, cold: bool = False) -> dict:
     from zgen import boards
     from zgen.cli import main as zgen
     from zgen.errors import ToolError
-    from zgen.progress import Progress
     from zgen.testing.base import SimRunner
     from zgen.testing.compare import arena_figures
     from zgen.testing.qemu import QemuRunner
@@ -170,11 +172,13 @@ def stock(ws, cold: bool = False) -> dict:
         if name == "magic_wand":
             (work / "adxl345.overlay").write_text(ADXL345_OVERLAY)
             args.append(f"-DEXTRA_DTC_OVERLAY_FILE={work / 'adxl345.overlay'}")
-        env_stock = _env(cold, env)
+        extra = {"CCACHE_DISABLE": "1"} if cold else {}
         if env.get("ZEPHYR_TOOLCHAIN_VARIANT") in ("gnuarmemb", "cross-compile"):
-            env_stock["ZEPHYR_TOOLCHAIN_SUPPORTS_THREAD_LOCAL_STORAGE"] = "y"
-        status, log, stock_s = _west(["west", "build", "-p", "always", "-b", board_name, "-d", str(stock_dir),
-                                      str(sample), "--", *args], ws.topdir, env_stock, f"building stock {name}")
+            extra["ZEPHYR_TOOLCHAIN_SUPPORTS_THREAD_LOCAL_STORAGE"] = "y"
+        with _environ(extra):
+            status, log, stock_s = _built(SimRunner(app, board, ws, build_dir=stock_dir), f"building stock {name}",
+                                          ["west", "build", "-p", "always", "-b", board_name, "-d", str(stock_dir),
+                                           str(sample), "--", *args])
         if status != 0:
             out[name] = {"skipped": f"the stock sample did not build: {log[-2000:]}"}
             continue
@@ -185,22 +189,15 @@ def stock(ws, cold: bool = False) -> dict:
             continue
         build_dir = app / "build" / "zgen"
         shutil.rmtree(build_dir, ignore_errors=True)
-        saved = dict(os.environ)
-        os.environ.update(_env(cold, {}))
-        try:
-            bar = Progress(f"building zgen's {name}")
-            b = SimRunner(app, board, ws, build_dir=build_dir).build(timeout=3600, progress=bar.update)
-            bar.close()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        with _environ({"CCACHE_DISABLE": "1"} if cold else {}):
+            _, _, zgen_s = _built(SimRunner(app, board, ws, build_dir=build_dir), f"building zgen's {name}")
         zf, zr = _sizes(build_dir)
         config = (build_dir / "zephyr" / ".config").read_text()
         plan_arena = int(re.search(r"^CONFIG_ZGEN_ARENA_SIZE=(\d+)", config, re.M).group(1))
         row = {"board": board_name, "kernels": "cmsis-nn" if "CMSIS_NN_KERNELS=y" in config else "reference",
                "stock": {"flash": sf, "ram": sr, "arena": arena_const, "build_s": round(stock_s, 1)},
-               "zgen": {"flash": zf, "ram": zr, "arena_planned": plan_arena, "build_s": round(b.seconds, 1)},
-               "ratio": {"flash": round(zf / sf, 3), "ram": round(zr / sr, 3), "build": round(b.seconds / stock_s, 3)},
+               "zgen": {"flash": zf, "ram": zr, "arena_planned": plan_arena, "build_s": round(zgen_s, 1)},
+               "ratio": {"flash": round(zf / sf, 3), "ram": round(zr / sr, 3), "build": round(zgen_s / stock_s, 3)},
                "ccache": "off" if cold else "as found"}
         # The arena the firmware says it uses, from a run in QEMU (the same model and kernels).
         if board.simulated:  # the build above
