@@ -58,8 +58,14 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
         # The feature steps' tables (in pipeline.c) are the plan's own part; microphone apps (a
         # DMIC loop, no sampling thread) are measured apart from sensor apps.
         mic = m.microphone is not None
+        # steps_apart: without the feature step families (the plan adds those the manifest uses).
         c.setdefault("zgen_mic" if mic else "zgen", {"flash": flash.get("zgen", 0) - feature_tables_bytes(m),
-                                                     "ram": ram.get("zgen", 0) - sum(buffers(m, b.arena).values())})
+                                                     "ram": ram.get("zgen", 0) - sum(buffers(m, b.arena).values()),
+                                                     "steps_apart": True})
+        for part in sorted(flash):  # the feature step families the build links (zgen/steps)
+            if part.startswith("steps:"):
+                c.setdefault("steps", {}).setdefault(part.split(":", 1)[1],
+                                                     {"flash": flash[part], "ram": ram.get(part, 0)})
         c.setdefault("merged_strings", b.sizes.flash_used - sum(flash.values()))
         if b.replay:
             c.setdefault("replay_dmic_code" if mic else "replay_code", flash.get("replay", 0) - replay_data_bytes(m))
@@ -158,7 +164,12 @@ def merge(old: dict, new: dict) -> dict:
             out["boards"][name] = old["boards"][name]
     for core, c in new["cores"].items():
         if core in out["cores"]:
+            # The step families new measured replace or join old's; a core measured before they
+            # were linked apart loses its figure of every family with zgen's (new's, without them).
+            steps = {**out["cores"][core].get("steps", {}), **c.get("steps", {})}
             out["cores"][core].update({part: v for part, v in c.items() if part in RUNTIME_PARTS})
+            if steps:
+                out["cores"][core]["steps"] = steps
         else:
             out["cores"][core] = c
     return out
@@ -170,7 +181,8 @@ def main(argv=None) -> int:
     ap.add_argument("--add", nargs="*", type=Path, default=[],
                     help="measure these builds and merge them into the measured data: their boards' "
                          "baselines (replay builds), drivers (sensor builds) and their cores' zgen runtime "
-                         "parts (zgen, zgen_mic, replay code, GPIO emulator, work queue) replace or join it")
+                         "parts (zgen, zgen_mic, the feature step families, replay code, GPIO emulator, work "
+                         "queue) replace or join it")
     ap.add_argument("--check", nargs="*", type=Path, default=[])
     ap.add_argument("--write", action="store_true", help=f"write {OUT}")
     args = ap.parse_args(argv)

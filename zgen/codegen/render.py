@@ -12,7 +12,7 @@ from zgen.manifest import Manifest
 from zgen.model.arena import ArenaMeasurement, measure
 from zgen.model.ops import CMSIS_NN_BUILD_LACKS, RESOLVER_METHOD, cmsis_nn_accelerates, cmsis_nn_cannot_link
 from zgen.pipeline import TABLE_TYPES, buffer_sizes, runtime_config, sample_queue_length
-from zgen.steps import KIND
+from zgen.steps import KIND, families
 from zgen.sensors import MIC_BLOCKS, PARTS
 from zgen.resources import app_template_dir, runtime_dir
 from zgen.simulate import Simulation, plan_arena
@@ -220,7 +220,7 @@ def render(m: Manifest, sim: Simulation, arena: ArenaMeasurement | None = None) 
         f"{m.model.inputs[0].dtype}; CMSIS-NN has no float kernels)",
         "rate_hz": cfg["rate_hz"], "period_us": boards.sample_period_us(m.rate_hz),
         "pace_tolerance": boards.PACE_TOLERANCE_PERCENT,
-        "cfg": cfg, "steps": _steps(m, cfg), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,
+        "cfg": cfg, "steps": _steps(m, cfg), "step_families": families(m.chain), "sizes": buffer_sizes(m), "dtype_enum": DTYPE_ENUM,
         "score_enum": SCORE_ENUM, "output_enum": OUTPUT_ENUM, "output_state": OUTPUT_STATE,
         "input_bytes": cfg["input"]["count"] * dsize[cfg["input"]["dtype"]],
         "output_bytes": cfg["output"]["count"] * dsize[cfg["output"]["dtype"]],

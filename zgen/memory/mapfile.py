@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zgen.steps import FAMILY_SOURCE
+
 _HEX = r"0x[0-9a-fA-F]+"
 _REGION = re.compile(rf"^(\S+)\s+({_HEX})\s+({_HEX})(?:\s+\S+)?\s*$")
 _OUTPUT = re.compile(rf"^(\S+)(?:\s+({_HEX})\s+({_HEX})(?:\s+load address ({_HEX}))?)?\s*$")
@@ -177,6 +179,7 @@ def read(path: Path) -> MapSizes:
 # ---- attribution to the parts of a zgen app -----------------------------------------------------
 
 _MEMBER = re.compile(r"\(([^()]+)\)$")
+_STEP_SOURCES = {source: family for family, source in FAMILY_SOURCE.items()}
 
 
 def part_of(file: str, tflm_kernels: set[str]) -> str:
@@ -190,6 +193,8 @@ def part_of(file: str, tflm_kernels: set[str]) -> str:
             return "model"
         if stem in ("replay_data", "replay_sensor", "replay_dmic"):
             return "replay"
+        if stem in _STEP_SOURCES:  # a feature step family, linked only where a manifest uses it
+            return f"steps:{_STEP_SOURCES[stem]}"
         return "zgen"
     if "tflite-micro" in file:
         return f"kernel:{stem}" if stem in tflm_kernels else "tflm"

@@ -57,6 +57,29 @@ class BoardPlan:
         return self.flash_total <= self.flash_size and self.ram_total <= self.ram_size
 
 
+def _step_families(m: Manifest, p: "BoardPlan", zgen: dict, data: dict) -> list[tuple[str, dict]]:
+    """(part name, measured sizes) of each feature step family the manifest's chain uses: a
+    generated app links only those (lib/zgen/src/zgen_<family>.c). A runtime measured before the
+    families were linked apart (no `steps_apart`) has them all in its figure."""
+    from zgen.steps import families
+
+    if not zgen.get("steps_apart"):  # measured with every family linked: in its figure already
+        return []
+    out = []
+    for family in families(m.chain):
+        name = f"zgen steps: {family}"
+        sizes = data["cores"][p.board.core].get("steps", {}).get(family)
+        if sizes is None:  # as for the GPIO emulator: another core's size stands in, said in the name
+            other = next(((n, c["steps"][family]) for n, c in sorted(data["cores"].items())
+                          if family in c.get("steps", {})), None)
+            if other is None:
+                p.missing.append(f"the zgen {family} steps on {p.board.core}: not measured")
+                continue
+            name, sizes = f"{name} ({other[0]}'s size)", other[1]
+        out.append((name, sizes))
+    return out
+
+
 def replay_data_bytes(m: Manifest) -> int:
     """The replay source's sample tables (int16 per value, int32 where a sensor's values need it;
     a microphone's PCM as int16)."""
@@ -131,6 +154,9 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
         p.missing.append(f"the zgen runtime of {'microphone' if mic else 'sensor'} apps on {board.core}: not measured")
         zgen = {"flash": 0, "ram": 0}
     p.flash["zgen runtime"] = zgen["flash"]
+    steps = _step_families(m, p, zgen, data)
+    for name, sizes in steps:
+        p.flash[name] = sizes["flash"]
     kset = kernels or m.kernels_on(board)
     stems: set[str] = set()
     used = set(m.model.ops_used)
@@ -203,8 +229,9 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
     p.ram["TFLM core"] = core["tflm"]["ram"]
     p.ram["zgen fixed state (sampler stack, line, pipeline)" if not mic else "zgen fixed state (line, pipeline)"] = \
         zgen["ram"]
-    for name, sizes in extras:
-        p.ram[name] = sizes["ram"]
+    for name, sizes in steps + extras:
+        if sizes.get("ram"):
+            p.ram[name] = sizes["ram"]
     p.ram.update(buffers(m, arena))
     if base.get("ram_only"):  # CONFIG_XIP=n: the image is loaded into RAM and runs there
         p.ram["the image (runs from RAM)"] = p.flash_total

@@ -12,10 +12,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-# The runtime's step kinds (enum zgen_feature_kind in zgen.h).
-KIND = {"normalize": 1, "rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7, "zcr": 8,
-        "scale": 9, "clip": 10, "magnitude": 11, "decimate": 12, "diff": 13, "fft": 20,
-        "filterbank": 21, "matrix": 22, "audio_frontend": 30}
+# The runtime's step kinds (enum zgen_feature_kind in zgen.h) by family: the module here that
+# describes the steps and the lib/zgen source that computes them. A generated app compiles in
+# the dispatcher's cases of the families its manifest uses (ZGEN_STEPS_<FAMILY>), so the
+# others are not linked; the host build has them all.
+FAMILY_KINDS = {
+    "stats": {"normalize": 1, "rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7, "zcr": 8,
+              "scale": 9, "clip": 10, "magnitude": 11, "decimate": 12, "diff": 13},
+    "spectral": {"fft": 20, "filterbank": 21, "matrix": 22},
+    "audio_frontend": {"audio_frontend": 30},
+}
+FAMILY_SOURCE = {"stats": "zgen_stats", "spectral": "zgen_spectral", "audio_frontend": "zgen_afe"}
+KIND = {name: kind for kinds in FAMILY_KINDS.values() for name, kind in kinds.items()}
+_FAMILY_OF = {kind: family for family, kinds in FAMILY_KINDS.items() for kind in kinds.values()}
 MAX_ARGS = 16
 MAX_TABLES = 8
 
@@ -101,6 +110,12 @@ def registry() -> dict[str, Step]:
         for step in module.STEPS:
             out[step.name] = step
     return out
+
+
+def families(records) -> tuple[str, ...]:
+    """The step families a chain's records use, in FAMILY_KINDS' order."""
+    used = {_FAMILY_OF[r.kind] for r in records}
+    return tuple(f for f in FAMILY_KINDS if f in used)
 
 
 def lower_chain(chain: list[tuple[str, dict]], shape: Shape) -> tuple[list[CStep], Shape, list[tuple[int, StepError]]]:

@@ -9,11 +9,14 @@
  * out with the helpers below, so every compiler gives the same codes. Where
  * TFLM depends on its GCC build (MostSignificantBit32(0) is 32 there), the
  * GCC result is used.
+ *
+ * At the end, the step as the feature chain runs it (zgen_afe_step).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "zgen/zgen_afe.h"
+#include "zgen_internal.h"
 
 /* One 32-bit scratch word: two int16 samples, a complex int16 value
  * (re, im), or a uint32 energy / channel value. */
@@ -562,4 +565,38 @@ void zgen_afe_frame(const int32_t *arg, const void *const *tab, uint32_t *state,
 		}
 		out[i] = (int8_t)code;
 	}
+}
+
+/* A code as the model input's float (what the feature chain carries). */
+static float dequantize_code(const struct zgen_tensor *t, int32_t q)
+{
+	if (t->dtype == ZGEN_DTYPE_FLOAT32) {
+		return (float)q; /* no model yet (training): the codes themselves */
+	}
+	return (float)(q - t->zero_point) * t->scale;
+}
+
+/* The step in a pipeline (zgen_features.c's dispatcher): x[0, rows) holds one
+ * frame of samples, then the channels' dequantised codes. */
+uint32_t zgen_afe_step(struct zgen_pipeline *p, const struct zgen_feature *f, float *x, uint32_t rows)
+{
+	int16_t *frame = (int16_t *)(void *)p->scratch;
+	/* int16 frame, then the front end's own scratch (4-byte aligned). */
+	void *afe_scratch = &p->scratch[(rows + 1U) / 2U];
+	uint32_t channels = (uint32_t)f->arg[ZGEN_AFE_CHANNELS];
+	/* The codes go behind the floats they become (x holds at least
+	 * channels * 5 bytes: zgen checks the frame is that long). */
+	int8_t *codes = (int8_t *)(void *)&x[channels];
+
+	for (uint32_t i = 0; i < rows; i++) {
+		float v = x[i];
+
+		v = zgen_clampf(v, -32768.0f, 32767.0f);
+		frame[i] = (int16_t)(int32_t)v;
+	}
+	zgen_afe_frame(f->arg, f->tab, &p->state_words[f->state], afe_scratch, frame, codes);
+	for (uint32_t i = 0; i < channels; i++) {
+		x[i] = dequantize_code(&p->cfg->input, codes[i]);
+	}
+	return channels;
 }

@@ -22,6 +22,13 @@ size_t zgen_buf_end(struct zgen_buf *b);
 /* Resets the feature steps' state (zgen_init). */
 void zgen_features_reset(struct zgen_pipeline *p);
 
+/* The step families (zgen_features.c dispatches to them): each runs one step
+ * record in place over x ([rows][ch] floats) and returns the rows it leaves. */
+uint32_t zgen_stats_step(const struct zgen_feature *f, float *x, uint32_t rows, uint16_t *ch);
+uint32_t zgen_spectral_step(const struct zgen_feature *f, float *x, uint32_t rows, uint16_t ch,
+			    float *scratch);
+uint32_t zgen_afe_step(struct zgen_pipeline *p, const struct zgen_feature *f, float *x, uint32_t rows);
+
 /* Spectral steps (zgen_spectral.c), over one channel's contiguous values. */
 void zgen_fft(const struct zgen_feature *f, float *x, float *scratch);
 uint32_t zgen_filterbank(const struct zgen_feature *f, const float *in, float *out);

@@ -156,3 +156,39 @@ float zgen_logf(float x)
 	/* e ln 2 in two parts: 0.693359375 is exact in 10 bits, so e times it is exact. */
 	return ((float)e * -2.12194440e-4f + poly) + (float)e * 0.693359375f;
 }
+
+/* Spectral steps run channel by channel: the channel's column is gathered
+ * into scratch, transformed there and written back as the new column. Each
+ * output only overwrites its own channel's column, already gathered. */
+uint32_t zgen_spectral_step(const struct zgen_feature *f, float *x, uint32_t rows, uint16_t ch,
+			    float *scratch)
+{
+	uint32_t out_rows = 0;
+
+	for (uint16_t c = 0; c < ch; c++) {
+		float *col = scratch;
+		float *res = scratch;
+
+		for (uint32_t r = 0; r < rows; r++) {
+			col[r] = x[r * ch + c];
+		}
+		switch (f->kind) {
+		case ZGEN_FEATURE_FFT:
+			zgen_fft(f, col, scratch);
+			out_rows = (uint32_t)f->arg[0] / 2U + 1U;
+			break;
+		case ZGEN_FEATURE_FILTERBANK:
+			res = &scratch[rows];
+			out_rows = zgen_filterbank(f, col, res);
+			break;
+		default: /* ZGEN_FEATURE_MATRIX */
+			res = &scratch[rows];
+			out_rows = zgen_matrix(f, col, res);
+			break;
+		}
+		for (uint32_t r = 0; r < out_rows; r++) {
+			x[r * ch + c] = res[r];
+		}
+	}
+	return out_rows;
+}
