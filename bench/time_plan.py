@@ -158,17 +158,21 @@ def fits(name: str, board_name: str, kset: str) -> bool:
     return p is None or p.fits
 
 
-def _fit_line(points: list[tuple[int, float]]) -> list[float]:
-    """`fixed + per_unit x work` through points (work, instructions), both >= 0, least relative
-    error (a small op's error counts as much as a large one's)."""
-    a = np.array([[1.0, n] for n, _ in points])
-    y = np.array([v for _, v in points])
-    if len({n for n, _ in points}) >= 2:
-        (fixed, per_unit), *_ = np.linalg.lstsq(a / y[:, None], np.ones(len(y)), rcond=None)
+def _fit_line(points: list[tuple[int, float, float]]) -> list[float]:
+    """`fixed + per_unit x work` through points (work, instructions, weight), both >= 0, least
+    weighted relative error. The weight is the op's share of its model's inference: what a plan
+    per decision gets wrong is the error of the ops that take the time (soft-float kernels cost
+    62-99 instructions a MAC depending on the values: the model that spends 95 % of its time in
+    one of them decides the figure, not a small op's fixed cost)."""
+    a = np.array([[1.0, n] for n, _, _ in points])
+    y = np.array([v for _, v, _ in points])
+    w = np.sqrt(np.array([max(x, 1e-6) for _, _, x in points]))
+    if len({n for n, _, _ in points}) >= 2:
+        (fixed, per_unit), *_ = np.linalg.lstsq(a / y[:, None] * w[:, None], w, rcond=None)
         if fixed >= 0 and per_unit >= 0:
             return [float(fixed), float(per_unit)]
     # One size only, or a negative term: through the origin (per_unit alone).
-    per_unit = float(np.mean([v / max(1, n) for n, v in points]))
+    per_unit = float(np.average([v / max(1, n) for n, v, _ in points], weights=w ** 2))
     return [0.0, per_unit]
 
 
@@ -185,9 +189,10 @@ def fit_ops(rows: dict[str, dict], manifests: dict) -> dict:
             print(f"{name}: {len(r['ops'])} operators profiled, the model has {len(work)}: left out", file=sys.stderr)
             continue
         for (op, fam, n), instr in zip(work, r["ops"]):
-            pts[fam].append((n, instr))
+            share = instr / max(1.0, sum(r["ops"]))
+            pts[fam].append((n, instr, share))
             if fam.startswith("other"):  # and per op, for op_key()
-                pts.setdefault(op + fam[len("other"):], []).append((n, instr))
+                pts.setdefault(op + fam[len("other"):], []).append((n, instr, share))
         left.append(r["invoke"] - sum(r["ops"]))
     return {"ops": {fam: _fit_line(p) if p else None for fam, p in pts.items()},
             "invoke": float(statistics.median(left)) if left else 0.0}
