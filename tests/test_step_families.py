@@ -18,12 +18,12 @@ from zgen.memory.plan import measured, plan_for
 from zgen.steps import FAMILY_KINDS, FAMILY_SOURCE
 
 SRC = REPO / "app_template" / "lib" / "zgen"
-ENTRY = {"stats": "zgen_stats_step", "spectral": "zgen_spectral_step", "audio_frontend": "zgen_afe_step"}
+ENTRY = {"stats": "zgen_stats_step", "spectral": "zgen_spectral_step", "audio": "zgen_afe_step"}
 SAMPLES = {  # manifest: the step families its chain uses, read off its feature list by hand
     "anomaly/anomaly.yaml": ["stats"],            # normalize, rms
     "fall/fall.yaml": ["stats"],                  # magnitude, normalize
     "vibration/vibration.yaml": ["stats", "spectral"],  # normalize, fft, spectral_bands
-    "keyword/keyword.yaml": ["audio_frontend"],   # audio_frontend
+    "keyword/keyword.yaml": ["audio"],            # audio_frontend
 }
 
 
@@ -53,17 +53,39 @@ def _undefined(defines: list[str], tmp_path: Path) -> set[str]:
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 
-@pytest.mark.parametrize("selected", [[], ["stats"], ["spectral"], ["audio_frontend"], ["stats", "spectral"]])
+@pytest.mark.parametrize("selected", [[], ["stats"], ["spectral"], ["audio"], ["stats", "spectral"]])
 def test_dispatcher_references_only_the_selected_families(selected, tmp_path):
     undefined = _undefined(["ZGEN_STEPS_SELECTED"] + [f"ZGEN_STEPS_{f.upper()}" for f in selected], tmp_path)
     called = {f for f, fn in ENTRY.items() if fn in undefined}
     assert called == set(selected)
-    assert ("zgen_afe_reset" in undefined) == ("audio_frontend" in selected)
+    assert ("zgen_afe_reset" in undefined) == ("audio" in selected)
 
 
 def test_host_build_has_every_family(tmp_path):
     """Without ZGEN_STEPS_SELECTED (the host runtime, zgen simulate): every family."""
     assert set(ENTRY.values()) <= _undefined([], tmp_path)
+
+
+def test_each_step_lowers_to_kinds_of_its_own_modules_family():
+    """The family a step's records link is the module that describes it (the time plan counts
+    the features' cost by module too): every step, lowered on a shape its example accepts."""
+    from zgen.memory.timeplan import step_family
+    from zgen.steps import Shape, families, registry
+
+    from zgen.steps import StepError
+
+    steps = registry()
+    shapes = [Shape(n, c, 16000.0) for n in (480, 512) for c in (1, 3)]
+    shapes += [steps["fft"].lower({}, Shape(512, c, 16000.0))[1] for c in (1, 3)]  # spectra
+    for name, step in steps.items():
+        lowered = []
+        for shape in shapes:
+            try:
+                lowered.append(step.lower(dict(step.example), shape)[0])
+            except StepError:
+                continue  # the example's values are for another shape
+        assert lowered, f"{name}: its example lowers on none of {shapes}"
+        assert all(families(r) == (step_family(name),) for r in lowered), name
 
 
 def test_every_kind_has_one_family_and_each_family_its_source():
@@ -85,7 +107,7 @@ def _with_families_apart(data: dict) -> dict:
     core = data["cores"]["cortex-m3"]
     core["zgen"] = {"flash": 7000, "ram": 1800, "steps_apart": True}
     core["steps"] = {"stats": {"flash": 900, "ram": 0}, "spectral": {"flash": 800, "ram": 0}}
-    data["cores"]["cortex-m33"]["steps"] = {"audio_frontend": {"flash": 2600, "ram": 0}}
+    data["cores"]["cortex-m33"]["steps"] = {"audio": {"flash": 2600, "ram": 0}}
     return data
 
 
@@ -106,10 +128,10 @@ def test_plan_of_a_family_unmeasured_on_the_core_takes_another_cores_size_or_say
     board = boards.get("qemu_cortex_m3")
     kw = load_manifest(REPO / "samples/keyword/keyword.yaml", board="qemu_cortex_m3")
     p = plan_for(kw, board, arena=20000, data=data)
-    assert p.flash["zgen steps: audio_frontend (cortex-m33's size)"] == 2600
+    assert p.flash["zgen steps: audio (cortex-m33's size)"] == 2600
     del data["cores"]["cortex-m33"]["steps"]
     p = plan_for(kw, board, arena=20000, data=data)
-    assert "the zgen audio_frontend steps on cortex-m3: not measured" in p.missing
+    assert "the zgen audio steps on cortex-m3: not measured" in p.missing
 
 
 def test_runtime_measured_with_every_family_adds_none():

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 # The runtime's step kinds (enum zgen_feature_kind in zgen.h) by family: the module here that
-# describes the steps and the lib/zgen source that computes them. A generated app compiles in
+# describes the steps (zgen/steps/<family>.py) and the lib/zgen source that computes them. A generated app compiles in
 # the dispatcher's cases of the families its manifest uses (ZGEN_STEPS_<FAMILY>), so the
 # others are not linked; the host build has them all.
 FAMILY_KINDS = {
     "stats": {"normalize": 1, "rms": 2, "mean": 3, "std": 4, "peak": 5, "min": 6, "max": 7, "zcr": 8,
               "scale": 9, "clip": 10, "magnitude": 11, "decimate": 12, "diff": 13},
     "spectral": {"fft": 20, "filterbank": 21, "matrix": 22},
-    "audio_frontend": {"audio_frontend": 30},
+    "audio": {"audio_frontend": 30},
 }
-FAMILY_SOURCE = {"stats": "zgen_stats", "spectral": "zgen_spectral", "audio_frontend": "zgen_afe"}
+FAMILY_SOURCE = {"stats": "zgen_stats", "spectral": "zgen_spectral", "audio": "zgen_afe"}
 KIND = {name: kind for kinds in FAMILY_KINDS.values() for name, kind in kinds.items()}
 _FAMILY_OF = {kind: family for family, kinds in FAMILY_KINDS.items() for kind in kinds.values()}
 MAX_ARGS = 16

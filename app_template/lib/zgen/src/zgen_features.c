@@ -15,12 +15,12 @@
 #ifndef ZGEN_STEPS_SELECTED
 #define ZGEN_STEPS_STATS 1
 #define ZGEN_STEPS_SPECTRAL 1
-#define ZGEN_STEPS_AUDIO_FRONTEND 1
+#define ZGEN_STEPS_AUDIO 1
 #endif
 
 void zgen_features_reset(struct zgen_pipeline *p)
 {
-#ifdef ZGEN_STEPS_AUDIO_FRONTEND
+#ifdef ZGEN_STEPS_AUDIO
 	const struct zgen_config *cfg = p->cfg;
 
 	for (uint8_t i = 0; i < cfg->feature_count; i++) {
@@ -52,7 +52,7 @@ uint32_t zgen_feature_chain(struct zgen_pipeline *p, float *x)
 			rows = zgen_spectral_step(f, x, rows, ch, p->scratch);
 			break;
 #endif
-#ifdef ZGEN_STEPS_AUDIO_FRONTEND
+#ifdef ZGEN_STEPS_AUDIO
 		case ZGEN_FEATURE_AUDIO_FRONTEND:
 			rows = zgen_afe_step(p, f, x, rows);
 			ch = 1;
