@@ -142,3 +142,36 @@ def test_plan_within_20_percent_of_qemu_instruction_counts(firmware_workspace, t
     p = time_plan(load_manifest(manifest), board, "reference")
     assert not p.missing
     assert p.total == pytest.approx(instructions, rel=0.2)
+
+
+def test_committed_plan_holds_to_the_kept_qemu_counts(monkeypatch):
+    """boards/memory/time.yaml, as `zgen check` reads it, against every count bench/time_plan.py
+    kept from QEMU (bench/results/time_plan.json: the firmware's own profile lines), per decision,
+    on the fitted boards and on qemu_cortex_m3 (planned with mps2/an385's counts): within 20 %."""
+    import importlib
+    import json
+    import sys
+
+    from zgen.memory.timeplan import measured
+
+    if not MODELS.is_dir():
+        pytest.skip(f"{MODELS} is not here")
+    monkeypatch.setenv("ZGEN_ALLOW_PATH", "")  # bench/arena.py sets it at import; restored after
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    tp = importlib.import_module("time_plan")
+    kept = json.loads((REPO / "bench" / "results" / "time_plan.json").read_text())
+    checked = []
+    for run in kept["runs"]:
+        board = boards.get(run["board"])
+        for name, r in run["rows"].items():
+            m = load_manifest(tp.manifest_path(name, run["board"]))
+            if run["dsp"]:  # cpu0 with DSP and FPU switched on in QEMU and Kconfig: the M33's counts
+                board = replace(board, fpu=True, dsp=True)
+            p = time_plan(m, board, run["kernels"], measured())
+            if p is None or p.missing:
+                continue
+            checked.append((run["board"], run["kernels"], name, p.total / (r["invoke"] + r["features"])))
+    sys.modules.pop("time_plan", None)
+    assert len(checked) >= 30, checked
+    bad = [c for c in checked if abs(c[3] - 1) > 0.2]
+    assert not bad, bad
