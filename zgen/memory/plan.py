@@ -57,6 +57,11 @@ class BoardPlan:
         return self.flash_total <= self.flash_size and self.ram_total <= self.ram_size
 
 
+def _other_core(data: dict, part) -> tuple[str, dict] | None:
+    """(core, sizes) of the first core (by name) where `part(core data)` was measured."""
+    return next(((n, part(c)) for n, c in sorted(data["cores"].items()) if part(c) is not None), None)
+
+
 def _step_families(m: Manifest, p: "BoardPlan", zgen: dict, data: dict) -> list[tuple[str, dict]]:
     """(part name, measured sizes) of each feature step family the manifest's chain uses: a
     generated app links only those (lib/zgen/src/zgen_<family>.c). A runtime measured before the
@@ -70,8 +75,7 @@ def _step_families(m: Manifest, p: "BoardPlan", zgen: dict, data: dict) -> list[
         name = f"zgen steps: {family}"
         sizes = data["cores"][p.board.core].get("steps", {}).get(family)
         if sizes is None:  # as for the GPIO emulator: another core's size stands in, said in the name
-            other = next(((n, c["steps"][family]) for n, c in sorted(data["cores"].items())
-                          if family in c.get("steps", {})), None)
+            other = _other_core(data, lambda c: c.get("steps", {}).get(family))
             if other is None:
                 p.missing.append(f"the zgen {family} steps on {p.board.core}: not measured")
                 continue
@@ -217,7 +221,7 @@ def plan_for(m: Manifest, board: Board, arena: int, replay: bool | None = None,
         if sizes is None:
             # A small driver or the kernel's work queue: where its core has no build with it yet,
             # another core's size stands in (said in the part's name), not an incomplete plan.
-            other = next(((n, c[key]) for n, c in sorted(data["cores"].items()) if key in c), None)
+            other = _other_core(data, lambda c: c.get(key))
             if other is None:
                 p.missing.append(f"the {name} on {board.core}: not measured")
                 continue
