@@ -68,9 +68,16 @@ def probe_manifest(name: str, model: Path, board: str, length: int, post: str) -
     rng = np.random.default_rng(0)
     rows = rng.uniform(-1, 1, size=2 * length)
     (folder / "data.csv").write_text("x\n" + "".join(f"{v:.3f}\n" for v in rows))
+    from zgen import boards
+
+    # A simulated board replays a built-in ADC; a real board has none, so one scalar I2C part
+    # (its build replays the same data through the replay overlay) at a rate its tick divides.
+    b = boards.get(board)
+    sensor = ("{kind: adc, rate_hz: 100, columns: [x]}" if b.simulated else
+              f'{{kind: temperature, part: "ti,tmp116", bus: {b.buses[0]}, address: 0x48, rate_hz: 64, columns: [x]}}')
     (folder / "probe.yaml").write_text(
         f"zgen: 1\nname: probe_{name.split()[0].lower()[:24]}\nboard: {board}\n"
-        "sensors:\n  x: {kind: adc, rate_hz: 100, columns: [x]}\n"
+        f"sensors:\n  x: {sensor}\n"
         f"window: {{length: {length}, stride: {length}}}\nfeatures: []\n"
         f"model: {{file: {model}}}\npostprocess:\n{post}test: {{data: data.csv}}\n")
     return folder / "probe.yaml"

@@ -25,8 +25,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from arena import PROBES, REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
-from common import toolchain_problem, workspace  # noqa: E402
+from arena import REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
+from common import FIRMWARE_CACHE, toolchain_problem, workspace  # noqa: E402
 
 BOARDS = ["qemu_cortex_m3", "mps2/an521/cpu1", "nrf52840dk/nrf52840", "qemu_riscv32"]
 _LABELS = lambda n, p: "  - classify: {labels: [" + ", ".join(f"{p}{i}" for i in range(n)) + "]}\n"  # noqa: E731
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     from zgen.memory import mapfile
     from zgen.memory.plan import plan_for
     from zgen.model.arena import measure
+    from zgen.progress import Progress
     from zgen.simulate import plan_arena
     from zgen.testing.base import SimRunner
 
@@ -103,10 +104,15 @@ def main(argv=None) -> int:
                       f"{plan.ram_total} B RAM of {plan.ram_size}): not built", flush=True)
                 rows.append(cell)
                 continue
-            app = PROBES.parent / "plan-models" / name.split()[0].lower()
+            # At the firmware tests' folder depth: ccache shares TFLM's objects with their builds.
+            app = FIRMWARE_CACHE / "plan-models" / name.split()[0].lower()
             if zgen(["new", str(manifest_path), "-o", str(app), "--force", "--board", board_name]) != 0:
                 return 2
-            b = Build(app, board, overlay).build(timeout=3600)
+            bar = Progress(f"building {name} for {board_name}")
+            try:
+                b = Build(app, board, overlay).build(timeout=3600, progress=bar.update)
+            finally:
+                bar.close()
             sizes = mapfile.read(b.build_dir / "zephyr" / "zephyr.map")
             cell.update(built=True, flash=sizes.flash_used, ram=sizes.ram_used,
                         flash_ratio=round(plan.flash_total / sizes.flash_used, 3),
@@ -132,10 +138,14 @@ def main(argv=None) -> int:
         print(f"{len(built)} builds: flash {min(c['flash_ratio'] for c in built):.3f}-"
               f"{max(c['flash_ratio'] for c in built):.3f}, RAM {min(c['ram_ratio'] for c in built):.3f}-"
               f"{max(c['ram_ratio'] for c in built):.3f}; incomplete plans: {sum(bool(c['missing']) for c in rows)}")
+    # Kept per cell: a run of some models or boards replaces those cells and keeps the others.
     RESULTS.mkdir(exist_ok=True)
-    if not args.only and args.boards == BOARDS:
-        stamp = {"date": datetime.date.today().isoformat(), "zephyr": ws.version, "cells": rows}
-        (RESULTS / "plan_models.json").write_text(json.dumps(stamp, indent=1) + "\n")
+    out = RESULTS / "plan_models.json"
+    kept = json.loads(out.read_text())["cells"] if out.is_file() else []
+    done = {(c["model"], c["board"]) for c in rows}
+    cells = [c for c in kept if (c["model"], c["board"]) not in done] + rows
+    stamp = {"date": datetime.date.today().isoformat(), "zephyr": ws.version, "cells": cells}
+    out.write_text(json.dumps(stamp, indent=1) + "\n")
     return 0 if all(not c["missing"] for c in rows) and all(
         0.9 <= c["flash_ratio"] <= 1.1 and 0.9 <= c["ram_ratio"] <= 1.1 for c in built) else 1
 

@@ -8,7 +8,8 @@ cycles / (64 ns x timer_hz). Per core and kernel set:
 - cortex-m3 / reference on mps2/an385 (4 MB of RAM: every model fits);
 - cortex-m33 / reference and cmsis-nn on mps2/an521/cpu0 with the DSP extension and the FPU switched
   on in QEMU and Kconfig: cpu1's core, which QEMU cannot time (QEMU 7.2 gives cpu1 no timer
-  interrupt under -icount).
+  interrupt under -icount);
+- rv32imac / reference on qemu_riscv32 (its machine timer at 10 MHz; needs a RISC-V GCC, README).
 Fitted: per operator family (zgen.model.work, float kernels apart) `fixed + per_unit x work`, both
 >= 0, least relative error over every operator of every model; per Invoke() what the operators
 leave; per feature step family instructions per value read (and per model input value quantised)
@@ -53,6 +54,7 @@ CONFIGS = {  # (core, kernel set): (board, DSP switched on for cpu0)
     # cpu0 with DSP and FPU stands for cpu1 (the M33 with both), which QEMU cannot time.
     ("cortex-m33", "reference"): ("mps2/an521/cpu0", True),
     ("cortex-m33", "cmsis-nn"): ("mps2/an521/cpu0", True),
+    ("rv32imac", "reference"): ("qemu_riscv32", False),  # 256 MB of RAM: every model fits
 }
 # Not fitted, only held to the plan: (board, core, kernel set, DSP switched on).
 CHECK_ONLY = [("qemu_cortex_m3", "cortex-m3", "reference", False),

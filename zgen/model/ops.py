@@ -125,7 +125,12 @@ def target_limits(model) -> list[tuple[int, str, str]]:
     the host package) can: (operator index, what, fix) for each."""
     out = []
     for o in model.operators:
-        if o.op not in RESOLVER_METHOD:
+        if o.op.startswith("CUSTOM:Signal"):  # TFLM's signal library: an audio front end as a model
+            out.append((o.index, f"uses {o.op}, an op of TFLM's signal library (an audio front end), which "
+                        "the pinned TFLM's op resolver does not register",
+                        "run that front end as the feature step `audio_frontend: {channels: 40}` (TFLM micro_speech's "
+                        "front end, ported from that library) and give `model:` the classifier that follows it"))
+        elif o.op not in RESOLVER_METHOD:
             out.append((o.index, f"uses {o.op}, which TFLM (as pinned by Zephyr 3.7) cannot run",
                         "convert the model with TFLM-supported builtins only (see `zgen model inspect`)"))
         elif o.op in ZEPHYR_MODULE_LACKS:
