@@ -9,7 +9,7 @@ plan / build of flash and RAM from the build's linker map. A cell whose plan doe
 board is not built (the plan's figures are printed). Target: complete plans, within 10 %.
 
 Needs a Zephyr workspace and ../shared/reference.
-Run: python bench/plan_models.py [--only NAME] [--boards B ...]   (a recorded run:
+Run: python bench/plan_models.py [--only NAME ...] [--boards B ...]   (a recorded run:
 bench/results/plan_models.txt)
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     from zgen.testing.base import SimRunner
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", help="models whose name contains this")
+    ap.add_argument("--only", nargs="*", default=[], help="models whose name contains one of these")
     ap.add_argument("--boards", nargs="*", default=BOARDS)
     args = ap.parse_args(argv)
     ws = workspace("bench/plan_models.py")
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
 
     rows, lines = [], []
     for name, spec in MODELS.items():
-        if args.only and args.only not in name:
+        if args.only and not any(x in name for x in args.only):
             continue
         if not spec[0].is_file():
             print(f"{name}: skipped, {spec[0]} is not here")

@@ -47,7 +47,7 @@ class Board:
     tick_hz: int = 0
     timer_hz: int = 0
     # The core's clock (the time plan's cycles per second); 0 where the catalogue does not know it
-    # (qemu_riscv32's virtual core, hifive1's clock set up at run time).
+    # (qemu_riscv32's virtual core).
     cpu_hz: int = 0
     # A PDM peripheral an external PDM microphone can be wired to where the board has none of its
     # own: {node: its label, overlay: the devicetree that enables it with the wiring's pins}.
