@@ -70,3 +70,18 @@ def test_the_build_streams_ninjas_steps(tmp_path, monkeypatch):
     result = runner.build(progress=lambda d, t: steps.append((d, t)))
     assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert result.memory["FLASH"] == (10 * 1024, 256 * 1024)
+
+
+def test_a_nested_ninja_adds_to_the_build_instead_of_ending_it():
+    """mps2/an521/cpu1 builds cpu0's image with its own ninja inside the app's: seen here, a bar
+    that followed every `[n/N]` line jumped from 120/300 to 530/1060 and said 100 % with 180 of
+    the app's steps to go."""
+    from zgen.testing.base import NinjaSteps
+
+    steps = NinjaSteps()
+    seen = [steps(i, 300) for i in range(1, 121)]
+    seen += [steps(i, 1060) for i in range(1, 1061)]
+    seen += [steps(i, 300) for i in range(121, 301)]
+    assert seen[119] == (120, 300) and seen[120] == (121, 1360)
+    assert all(d < t for d, t in seen[:-1]) and seen[-1] == (1360, 1360)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

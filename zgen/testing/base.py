@@ -25,6 +25,20 @@ _WARNING = re.compile(r"^(?P<file>[^\s:]+):\d+:\d+: warning: ", re.M)
 # first line, which names the symbol.
 _KCONFIG_WARNING = re.compile(r"^warning: \S+ \(defined at [^)]*\).*$|^warning: attempt to assign.*$", re.M)
 _NINJA_STEP = re.compile(r"^\[(\d+)/(\d+)\] ")
+
+
+class NinjaSteps:
+    """ninja's `[done/total]` lines as the whole build's (done, total). A board whose image needs
+    another builds that one with a ninja of its own, whose lines interleave with the outer one's
+    (mps2/an521/cpu1 builds cpu0's image as an ExternalProject: 1,060 steps inside 300): each total
+    is one ninja, and the build's progress is their sum, so it reaches the end only at the end."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, int] = {}
+
+    def __call__(self, done: int, total: int) -> tuple[int, int]:
+        self.done[total] = max(done, self.done.get(total, 0))
+        return sum(self.done.values()), sum(self.done)
 _MEMORY = re.compile(r"^\s*(FLASH|RAM|SRAM):\s+(\d+)\s+(B|KB|MB)\s+(\d+)\s+(B|KB|MB|GB)", re.M)
 
 
@@ -93,6 +107,7 @@ class SimRunner:
         except FileNotFoundError:
             raise ToolError("`west` is not installed: pip install west") from None
         log = []
+        steps = NinjaSteps()
         try:
             for line in read_lines(proc, timeout):
                 if line is None:
@@ -100,7 +115,7 @@ class SimRunner:
                 log.append(line)
                 m = _NINJA_STEP.match(line)
                 if m and progress is not None:
-                    progress(int(m.group(1)), int(m.group(2)))
+                    progress(*steps(int(m.group(1)), int(m.group(2))))
         finally:
             stop_process_group(proc)
         return proc.returncode, "".join(log)
