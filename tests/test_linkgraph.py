@@ -129,3 +129,69 @@ def test_objdump_relocations_lose_their_addends_and_debug_sections_are_skipped()
         "_ZN6tflite18QuantizeMultiplierEv", "expf", "_ZN6tflite5micro14GetTensorShapeEv"}
     assert ".debug_info" not in m.relocs
     assert m.symbols["_ZN6tflite16Register_SOFTMAXEv"] == (".text._ZN6tflite16Register_SOFTMAXEv", "g")
+
+
+# `objdump -rt --special-syms` of one RISC-V object as binutils 2.40 prints it (names shortened):
+# strings are relocated against `.LC` labels where Arm names the section's symbol, and every
+# AUIPC has a `.L0 ` label that its PCREL_LO12 partner refers to, many to a section.
+RISCV_OBJDUMP = """In archive modules/tflite-micro/libmodules__tflite-micro.a:
+
+micro_interpreter.cc.obj:     file format elf32-littleriscv
+
+SYMBOL TABLE:
+00000000 l    d  .text._ZN6tflite4NameEi\t00000000 .text._ZN6tflite4NameEi
+00000000 l    d  .text._ZN6tflite6InvokeEv\t00000000 .text._ZN6tflite6InvokeEv
+00000000 l    d  .rodata._ZN6tflite4NameEi.str1.4\t00000000 .rodata._ZN6tflite4NameEi.str1.4
+00000000 l    d  .rodata.str1.4\t00000000 .rodata.str1.4
+00000000 l       .text._ZN6tflite6InvokeEv\t00000000 .L0 
+00000004 l       .text._ZN6tflite4NameEi\t00000000 .L0 
+00000000 l       .rodata._ZN6tflite4NameEi.str1.4\t00000000 .LC0
+00000000 l       .rodata.str1.4\t00000000 .LC1
+00000000 g     F .text._ZN6tflite4NameEi\t00000040 _ZN6tflite4NameEi
+00000000 g     F .text._ZN6tflite6InvokeEv\t00000080 _ZN6tflite6InvokeEv
+
+
+RELOCATION RECORDS FOR [.text._ZN6tflite4NameEi]:
+OFFSET   TYPE              VALUE
+00000004 R_RISCV_PCREL_HI20  _ZN6tflite6InvokeEv
+00000008 R_RISCV_PCREL_LO12_I  .L0 
+00000008 R_RISCV_RELAX     *ABS*
+00000018 R_RISCV_HI20      .LC0
+0000001c R_RISCV_LO12_I    .LC0
+00000020 R_RISCV_BRANCH    .L3
+
+
+RELOCATION RECORDS FOR [.text._ZN6tflite6InvokeEv]:
+OFFSET   TYPE              VALUE
+00000010 R_RISCV_HI20      .LC1
+00000014 R_RISCV_LO12_I    .LC1+0x8
+"""
+
+
+def test_riscv_strings_are_reached_through_their_lc_labels():
+    """Seen on rv32imac: without the `.LC` labels ld's strings of TFLM's interpreter (11 KB) were
+    reached by nothing, so the plan's TFLM core was 13,856 B where the build's is 22,159 B."""
+    m = linkgraph.parse_objdump(RISCV_OBJDUMP, TFLM, {"micro_interpreter.cc.obj"})["micro_interpreter.cc.obj"]
+    assert m.relocs[".text._ZN6tflite4NameEi"] == {"_ZN6tflite6InvokeEv", "*ABS*", ".LC0"}
+    assert m.relocs[".text._ZN6tflite6InvokeEv"] == {".LC1"}
+    assert m.symbols[".LC0"] == (".rodata._ZN6tflite4NameEi.str1.4", "l")
+    assert ".L0 " not in m.symbols and ".L0" not in m.symbols
+    graph = linkgraph.LinkGraph([m], set(), {(m.key, s): 4 for s in m.sections})
+    assert graph.closure([(m.key, ".text._ZN6tflite4NameEi")]) == {
+        (m.key, ".text._ZN6tflite4NameEi"), (m.key, ".text._ZN6tflite6InvokeEv"),
+        (m.key, ".rodata._ZN6tflite4NameEi.str1.4"), (m.key, ".rodata.str1.4")}
+
+
+def test_objdump_is_asked_for_the_lc_labels(tmp_path, monkeypatch):
+    """`objdump -t` leaves `.LC` labels out unless given --special-syms."""
+    import subprocess
+
+    seen = []
+
+    def run(cmd, **kw):
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, RISCV_OBJDUMP, "")
+
+    monkeypatch.setattr(linkgraph.subprocess, "run", run)
+    got = linkgraph.read_objects("objdump", [(TFLM, "micro_interpreter.cc.obj")], tmp_path)
+    assert "--special-syms" in seen[0] and got[(TFLM, "micro_interpreter.cc.obj")].symbols[".LC1"][0] == ".rodata.str1.4"

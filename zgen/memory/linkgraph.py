@@ -101,7 +101,7 @@ def parse_objdump(text: str, archive: str, wanted: set[str]) -> dict[str, Member
             if not m:
                 continue
             flags, sec, name = m.group(1), m.group(2), m.group(3)
-            if sec in ("*UND*", "*ABS*") or sec.startswith(".debug"):
+            if sec in ("*UND*", "*ABS*") or sec.startswith(".debug") or _in_section_label(name):
                 continue
             if flags[6] == "d":  # a section symbol
                 member.sections.add(sec)
@@ -114,8 +114,18 @@ def parse_objdump(text: str, archive: str, wanted: set[str]) -> dict[str, Member
             parts = line.split(None, 2)
             if len(parts) == 3:
                 value = re.split(r"[+-]0x[0-9a-f]+$", parts[2])[0]
-                member.relocs[section].add(value)
+                if not _in_section_label(value):
+                    member.relocs[section].add(value)
     return out
+
+
+def _in_section_label(name: str) -> bool:
+    """A label that names a place in the referring section itself: RISC-V's `.L0` (the AUIPC a
+    PCREL_LO12 pairs with) and branch targets, Arm's mapping symbols ($t, $d). Several share a
+    name in one object, so they resolve to nothing; `.LC` labels (constants, strings) are unique
+    per object and do name another section: RISC-V relocates against them where Arm uses the
+    section's symbol, and `objdump -t` lists them only with --special-syms."""
+    return name.startswith("$") or (name.startswith(".L") and not name.startswith(".LC"))
 
 
 def read_objects(objdump: str, linked: list[tuple[str, str]], build: Path) -> dict[tuple[str, str], Member]:
@@ -125,7 +135,7 @@ def read_objects(objdump: str, linked: list[tuple[str, str]], build: Path) -> di
     out = {}
     for archive, names in by_archive.items():
         path = Path(archive) if Path(archive).is_absolute() else build / archive
-        text = subprocess.run([objdump, "-rt", str(path)], capture_output=True, text=True, errors="replace",
+        text = subprocess.run([objdump, "-rt", "--special-syms", str(path)], capture_output=True, text=True, errors="replace",
                               check=True).stdout
         for name, member in parse_objdump(text, archive, names).items():
             out[(archive, name)] = member
