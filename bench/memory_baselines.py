@@ -43,7 +43,9 @@ def _toolchain() -> str:
         return "unknown"
 
 
-def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
+def calibrate(builds: list[Build], kernels: set[str], version: str, known_boards: dict | None = None) -> dict:
+    """`known_boards`: board baselines measured before, for a sensor build whose board has no
+    replay build among `builds` (its driver is what it links beyond that baseline)."""
     cores: dict[str, dict] = {}
     board_base: dict[str, dict] = {}
     drivers: dict[str, dict] = {}
@@ -95,14 +97,16 @@ def calibrate(builds: list[Build], kernels: set[str], version: str) -> dict:
                 board_base[b.board.name]["ram_only"] = True
             if mic:
                 board_base[b.board.name]["microphone"] = True
+    known = {n: v for n, v in (known_boards or {}).items() if not v.get("microphone")}
     for b in builds:
-        if b.replay or b.board.name not in board_base:
+        base = board_base.get(b.board.name) or known.get(b.board.name)
+        if b.replay or base is None:
             continue
         flash, _ = mapfile.by_part(b.sizes, kernels)
         for s in b.manifest.sensors:
             if s.part:
                 drivers.setdefault(b.board.name, {})[s.part] = (
-                    flash.get("zephyr", 0) + flash.get("fill", 0) - board_base[b.board.name]["flash"])
+                    flash.get("zephyr", 0) + flash.get("fill", 0) - base["flash"])
     ops: dict[str, dict[str, list[str]]] = {}
 
     def new_stems(kops: dict, op_set, stems: set[str]) -> list[str]:
@@ -157,8 +161,9 @@ def merge(old: dict, new: dict) -> dict:
                                                        if b not in old["calibrated_from"]]
     # A board or driver measured again replaces its old figure (the workspace may have changed: e.g.
     # the segger module makes nRF boards link SEGGER RTT's buffers).
-    for key in ("boards", "drivers"):
-        out[key] = {**old.get(key, {}), **new.get(key, {})}
+    out["boards"] = {**old.get("boards", {}), **new.get("boards", {})}
+    out["drivers"] = {board: {**old.get("drivers", {}).get(board, {}), **new.get("drivers", {}).get(board, {})}
+                      for board in {**old.get("drivers", {}), **new.get("drivers", {})}}
     for name, base in new.get("boards", {}).items():  # a microphone app's never replaces a sensor app's
         if base.get("microphone") and name in old.get("boards", {}) and not old["boards"][name].get("microphone"):
             out["boards"][name] = old["boards"][name]
@@ -193,7 +198,8 @@ def main(argv=None) -> int:
     cal = [Build(p) for p in args.calibrate]
     added = [Build(p) for p in args.add]
     if added and not cal:
-        data = merge(yaml.safe_load(OUT.read_text()), calibrate(added, kernels, ws.version))
+        old = yaml.safe_load(OUT.read_text())
+        data = merge(old, calibrate(added, kernels, ws.version, known_boards=old.get("boards", {})))
     if cal:
         data = calibrate(cal, kernels, ws.version)
     if cal or added:
