@@ -129,7 +129,8 @@ def test_plan_of_a_family_unmeasured_on_the_core_takes_another_cores_size_or_say
     kw = load_manifest(REPO / "samples/keyword/keyword.yaml", board="qemu_cortex_m3")
     p = plan_for(kw, board, arena=20000, data=data)
     assert p.flash["zgen steps: audio (cortex-m33's size)"] == 2600
-    del data["cores"]["cortex-m33"]["steps"]
+    for core in data["cores"].values():  # no core has the audio family measured
+        core.get("steps", {}).pop("audio", None)
     p = plan_for(kw, board, arena=20000, data=data)
     assert "the zgen audio steps on cortex-m3: not measured" in p.missing
 
