@@ -91,14 +91,18 @@ def test_unmeasured_core_says_not_measured_and_m4f_uses_the_m33s_counts():
     assert "counted on cortex-m33" in describe(p)
 
 
-def test_an_m33_without_fpu_and_dsp_is_planned_as_a_cortex_m3():
-    """mps2/an521/cpu0 has neither (only cpu1 does): floats in software, as on the M3."""
+def test_an_m33_without_fpu_and_dsp_takes_its_own_counts_else_the_m3s():
+    """mps2/an521/cpu0 has neither (only cpu1 does): floats in software. Planned with the counts
+    measured on it where there are some ("cortex-m33 without FPU"), else with the M3's."""
     m = load_manifest(REPO / "samples" / "anomaly" / "anomaly.yaml")
     data = {"cores": {"cortex-m3": COEFF["cores"]["cortex-m3"],
                       "cortex-m33": {"reference": {**COEFF["cores"]["cortex-m3"]["reference"], "invoke": 1.0}}}}
     cpu0, cpu1 = boards.get("mps2/an521/cpu0"), boards.get("mps2/an521/cpu1")
     assert not cpu0.fpu and cpu1.fpu
     assert time_plan(m, cpu0, "reference", data).measured_on == "cortex-m3"
+    assert time_plan(m, cpu1, "reference", data).measured_on == "cortex-m33"
+    data["cores"]["cortex-m33 without FPU"] = {"reference": {**COEFF["cores"]["cortex-m3"]["reference"], "invoke": 2.0}}
+    assert time_plan(m, cpu0, "reference", data).measured_on == "cortex-m33 without FPU"
     assert time_plan(m, cpu1, "reference", data).measured_on == "cortex-m33"
 
 
