@@ -195,6 +195,12 @@ def quick_verdict(s, x):
     return _all(verdicts)
 
 
+def _length_bound(k, v, x):
+    """minProperties / minItems / minLength and their max: each type's keyword bounds len(x).
+    (A string's length counts code points, as JSON Schema's does: Python's len.)"""
+    return VALID if (len(x) >= v if k.startswith("min") else len(x) <= v) else INVALID
+
+
 def _object_keyword(k, v, s, x):
     if any(not isinstance(key, str) for key in x):
         return UNSURE  # YAML's 1: or 2.5: keys: leave them to jsonschema
@@ -205,10 +211,8 @@ def _object_keyword(k, v, s, x):
         return _all(quick_verdict(v, x[key]) for key in x if key not in known)
     if k == "required":
         return VALID if all(name in x for name in v) else INVALID
-    if k == "minProperties":
-        return VALID if len(x) >= v else INVALID
-    if k == "maxProperties":
-        return VALID if len(x) <= v else INVALID
+    if k in ("minProperties", "maxProperties"):
+        return _length_bound(k, v, x)
     if k == "propertyNames":
         return _all(quick_verdict(v, key) for key in x)
     return VALID if k in _KNOWN else UNSURE  # a keyword of another type's
@@ -217,20 +221,16 @@ def _object_keyword(k, v, s, x):
 def _array_keyword(k, v, x):
     if k == "items":
         return _all(quick_verdict(v, item) for item in x)
-    if k == "minItems":
-        return VALID if len(x) >= v else INVALID
-    if k == "maxItems":
-        return VALID if len(x) <= v else INVALID
+    if k in ("minItems", "maxItems"):
+        return _length_bound(k, v, x)
     return VALID
 
 
 def _string_keyword(k, v, x):
     if k == "pattern":
         return VALID if re.search(v, x) else INVALID
-    if k == "minLength":
-        return VALID if len(x) >= v else INVALID
-    if k == "maxLength":
-        return VALID if len(x) <= v else INVALID
+    if k in ("minLength", "maxLength"):
+        return _length_bound(k, v, x)
     return VALID
 
 
