@@ -27,18 +27,24 @@ def with_dsp(app: Path) -> None:
     kconfig.write_text(kconfig.read_text().replace('source "Kconfig.zephyr"', DSP_ON + '\nsource "Kconfig.zephyr"'))
 
 
-def runner(app: Path, kernels: str, ws):
-    """A QEMU runner of `app` built with TFLM's `kernels` (reference or cmsis-nn), profiled."""
+def runner(app: Path, kernels: str, ws, board: str = BOARD, dsp: bool = True, fpu: bool = False,
+           build_dir: Path | None = None):
+    """A QEMU runner of `app` built with TFLM's `kernels` (reference or cmsis-nn), profiled. On cpu0
+    QEMU switches on the DSP extension (and the FPU) where asked: the app's Kconfig must select
+    them too (with_dsp; bench/time_plan.py's AS_CPU1 for both)."""
     from zgen import boards
     from zgen.testing.qemu import QemuRunner
 
     class Profiled(QemuRunner):
         def build_args(self) -> list[str]:
             cmsis = "y" if kernels == "cmsis-nn" else "n"
-            return ["-DCONFIG_ZGEN_PROFILE=y", f"-DCONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS={cmsis}"]
+            return ["-DCONFIG_ZGEN_PROFILE=y", *(["-DCONFIG_FPU=y"] if fpu else []),
+                    f"-DCONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS={cmsis}"]
 
         def command(self) -> list[str]:
             cmd = super().command()
-            return cmd[:1] + ["-global", "sse-200.CPU0_DSP=on"] + cmd[1:]
+            on = [*(["-global", "sse-200.CPU0_DSP=on"] if dsp else []),
+                  *(["-global", "sse-200.CPU0_FPU=on"] if fpu else [])]
+            return cmd[:1] + on + cmd[1:]
 
-    return Profiled(app, boards.get(BOARD), ws, app / "build" / kernels)
+    return Profiled(app, boards.get(board), ws, build_dir or app / "build" / kernels)

@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from arena import REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
 from plan_models import MODELS  # noqa: E402
+import profiled  # noqa: E402
 from common import FIRMWARE_CACHE, workspace  # noqa: E402
 from streams import keyword_manifest, micro_speech_manifest  # noqa: E402
 
@@ -105,8 +106,6 @@ def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None
     """Median instructions per Invoke(), per operator (in order) and of the features per decision."""
     from zgen import boards
     from zgen.cli import main as zgen
-    from zgen.testing.qemu import QemuRunner
-
     board = boards.get(board_name)
     # One app per model and board (and DSP switch): a re-run rebuilds nothing.
     app = FIRMWARE_CACHE / f"time-plan-{board.file_stem}{'-dsp' if dsp else ''}" / name.split()[0].lower()
@@ -118,17 +117,8 @@ def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None
         if AS_CPU1 not in text:  # zgen new keeps an edit it has no reason to undo
             kconfig.write_text(text.replace('source "Kconfig.zephyr"', AS_CPU1 + '\nsource "Kconfig.zephyr"'))
 
-    class Profiled(QemuRunner):
-        def build_args(self) -> list[str]:
-            return ["-DCONFIG_ZGEN_PROFILE=y", *(["-DCONFIG_FPU=y"] if dsp else []),
-                    f"-DCONFIG_TENSORFLOW_LITE_MICRO_CMSIS_NN_KERNELS={'y' if kset == 'cmsis-nn' else 'n'}"]
-
-        def command(self) -> list[str]:
-            cmd = super().command()
-            on = ["-global", "sse-200.CPU0_DSP=on", "-global", "sse-200.CPU0_FPU=on"]
-            return cmd[:1] + on + cmd[1:] if dsp else cmd
-
-    q = Profiled(app, board, ws, app / "build" / f"{board.file_stem}-{kset}{'-dsp' if dsp else ''}")
+    q = profiled.runner(app, kset, ws, board_name, dsp=dsp, fpu=dsp,
+                        build_dir=app / "build" / f"{board.file_stem}-{kset}{'-dsp' if dsp else ''}")
     q.build(timeout=3600)
     run = q.run(timeout=1800)
     per_instr = 1.0 / (SHIFT_NS * 1e-9 * board.timer_hz)
