@@ -62,14 +62,16 @@ def manifest_for(name: str, model: Path, board: str, length: int | None, post: s
     return probe_manifest(name, model, board, length, post)
 
 
-def probe_manifest(name: str, model: Path, board: str, length: int, post: str) -> Path:
-    folder = OUT / "arena" / name.split()[0].lower()
+def probe_manifest(name: str, model: Path, board: str, length: int, post: str, folder: Path | None = None) -> Path:
+    """A manifest feeding `model` a window of `length` values from one scalar sensor, with two
+    windows of random data (in `folder`, by default bench/out/arena/NAME)."""
+    from zgen import boards
+
+    folder = folder or OUT / "arena" / name.split()[0].lower()
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     rows = rng.uniform(-1, 1, size=2 * length)
     (folder / "data.csv").write_text("x\n" + "".join(f"{v:.3f}\n" for v in rows))
-    from zgen import boards
-
     # A simulated board replays a built-in ADC; a real board has none, so one scalar I2C part
     # (its build replays the same data through the replay overlay) at a rate its tick divides.
     b = boards.get(board)

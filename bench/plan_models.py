@@ -50,6 +50,16 @@ MODELS = {
 RESULTS = HERE / "results"
 
 
+def manifest_for(name: str, board: str, models: dict = MODELS) -> Path:
+    """The manifest of one of `models` for `board`: a real one, or a probe fed from one sensor."""
+    if name == "keyword (sample)":  # its first 5 s: the whole 37 s of replay data fit no Arm board here
+        from streams import keyword_manifest
+
+        return keyword_manifest()
+    spec = models[name]
+    return spec[0] if len(spec) == 1 else probe_manifest(name, spec[0], board, spec[1], spec[2])
+
+
 def main(argv=None) -> int:
     from zgen import boards
     from zgen.cli import main as zgen
@@ -89,12 +99,7 @@ def main(argv=None) -> int:
             if problem := toolchain_problem(board, ws):
                 print(f"{name} on {board_name}: skipped: {problem}")
                 continue
-            if name == "keyword (sample)":  # its first 5 s: the whole 37 s of replay data fit no Arm board here
-                from streams import keyword_manifest
-
-                manifest_path = keyword_manifest()
-            else:
-                manifest_path = spec[0] if len(spec) == 1 else probe_manifest(name, spec[0], board_name, spec[1], spec[2])
+            manifest_path = manifest_for(name, board_name)
             m = load_manifest(manifest_path)
             overlay = not board.simulated
             arena = plan_arena(m, measure(m.model.path), board.arch, m.kernels_on(board))

@@ -44,11 +44,11 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from arena import REFERENCE, probe_manifest  # noqa: E402 (sets ZGEN_ALLOW_PATH)
-from plan_models import MODELS  # noqa: E402
+from arena import REFERENCE  # noqa: E402 (sets ZGEN_ALLOW_PATH)
+from plan_models import MODELS, manifest_for  # noqa: E402
 import profiled  # noqa: E402
 from common import FIRMWARE_CACHE, workspace  # noqa: E402
-from streams import keyword_manifest, micro_speech_manifest  # noqa: E402
+from streams import micro_speech_manifest  # noqa: E402
 
 SHIFT_NS = 64  # -icount shift=6
 CONFIGS = {  # (core, kernel set): (board, DSP switched on for cpu0)
@@ -94,12 +94,9 @@ _INVOKE = re.compile(r"^zgen: profile invoke_cycles=(\d+) output_crc32=\w+ featu
 def manifest_path(name: str, board: str) -> Path:
     if name == "anomaly (sample)":
         return REPO / "samples" / "anomaly" / "anomaly.yaml"
-    if name == "keyword (sample)":  # its first 5 s: the whole 37 s do not fit in flash as replay data
-        return keyword_manifest()
     if name == "micro_speech":
         return micro_speech_manifest()
-    spec = EXTRA.get(name) or MODELS[name]
-    return spec[0] if len(spec) == 1 else probe_manifest(name, spec[0], board, spec[1], spec[2])
+    return manifest_for(name, board, {**MODELS, **EXTRA})
 
 
 def measure(name: str, board_name: str, kset: str, dsp: bool, ws) -> dict | None:

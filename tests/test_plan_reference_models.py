@@ -5,6 +5,9 @@ models of TFLM's signal library (an audio front end as a model) are refused with
 runs that front end; the image model, with the window limit."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from zgen import boards
@@ -16,25 +19,15 @@ from zgen.model.arena import measure
 from zgen.model.tflite import read_model
 from zgen.simulate import plan_arena
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+from arena import probe_manifest  # noqa: E402 (bench's probe manifests: one scalar sensor, as a new user might)
+
 pytestmark = pytest.mark.usefixtures("reference")
 
 
 def _models(reference):
     return sorted((reference / "models").rglob("*.tflite"))
-
-
-def _probe(tmp_path, model, board) -> str:
-    """A manifest feeding the model's whole input from one scalar sensor, as a new user might."""
-    n = read_model(model).inputs[0].count
-    sensor = ("{kind: adc, rate_hz: 100, columns: [x]}" if board.simulated else
-              f'{{kind: temperature, part: "ti,tmp116", bus: {board.buses[0]}, address: 0x48, rate_hz: 64, '
-              "columns: [x]}")
-    (tmp_path / "data.csv").write_text("x\n" + "0.1\n" * n)
-    path = tmp_path / "probe.yaml"
-    path.write_text(f"zgen: 1\nname: probe\nboard: {board.name}\nsensors:\n  x: {sensor}\n"
-                    f"window: {{length: {n}, stride: {n}}}\nfeatures: []\nmodel: {{file: {model}}}\n"
-                    "postprocess:\n  - output: {}\n  - threshold: {above: 0.5}\ntest: {data: data.csv}\n")
-    return path
 
 
 def test_every_reference_model_is_planned_completely_on_every_board(reference, tmp_path):
@@ -47,7 +40,9 @@ def test_every_reference_model_is_planned_completely_on_every_board(reference, t
             folder = tmp_path / model.stem / board.file_stem
             folder.mkdir(parents=True)
             try:
-                m = load_manifest(_probe(folder, model, board))
+                n = read_model(model).inputs[0].count
+                post = "  - output: {}\n  - threshold: {above: 0.5}\n"
+                m = load_manifest(probe_manifest(model.stem, model, board.name, n, post, folder))
             except ZgenError as e:
                 # Refused with the fix: the signal library's front ends (the step that runs them)
                 # and an image model whose input no window of samples holds.
